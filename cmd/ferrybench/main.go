@@ -1,0 +1,220 @@
+// Command ferrybench measures a ferry site and prints the figures that go
+// to docs/benchmarks.md:
+//
+//   - propose: journal append (Propose → committed and applied) on a
+//     three-node site next to bare hashicorp/raft with a no-op FSM on the
+//     same setup (loopback TCP, raft-boltdb with fsync);
+//   - ec: erasure-coded write and rebuild of 4 MiB objects next to raw
+//     reedsolomon encode in the same process, disk time excluded (shards
+//     go to an in-memory file system);
+//   - memory: resident memory of three real ferryd processes while one
+//     million small objects are written.
+//
+// Usage: ferrybench [-only propose,ec,memory] [-duration 5s] [-objects 1000000] [-out FILE]
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/klauspost/reedsolomon"
+
+	"github.com/ferrydr/ferry/internal/vfs"
+	"github.com/ferrydr/ferry/journal/journalpb"
+	"github.com/ferrydr/ferry/raftstore/ecstore"
+	"github.com/ferrydr/ferry/raftstore/raftbench"
+)
+
+func main() {
+	only := flag.String("only", "propose,ec,memory", "comma-separated sections to run")
+	duration := flag.Duration("duration", 5*time.Second, "measurement time per propose configuration")
+	objects := flag.Int("objects", 1_000_000, "objects written by the memory section")
+	ferryd := flag.String("ferryd", "", "ferryd binary for the memory section (default: beside ferrybench)")
+	out := flag.String("out", "", "also write the report to this file")
+	flag.Parse()
+	var report bytes.Buffer
+	w := io.MultiWriter(os.Stdout, &report)
+	fmt.Fprintf(w, "ferrybench %s on %s/%s, %d CPUs, %s\n", time.Now().UTC().Format(time.RFC3339), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel())
+	sections := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		sections[strings.TrimSpace(s)] = true
+	}
+	failed := false
+	run := func(name string, fn func(io.Writer) error) {
+		if !sections[name] {
+			return
+		}
+		fmt.Fprintf(w, "\n## %s\n", name)
+		if err := fn(w); err != nil {
+			fmt.Fprintf(w, "%s: FAILED: %v\n", name, err)
+			failed = true
+		}
+	}
+	run("propose", func(w io.Writer) error { return benchPropose(w, *duration) })
+	run("ec", benchEC)
+	run("memory", func(w io.Writer) error { return benchMemory(w, *ferryd, *objects) })
+	if *out != "" {
+		if err := os.WriteFile(*out, report.Bytes(), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "ferrybench:", err)
+			os.Exit(1)
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func benchPropose(w io.Writer, d time.Duration) error {
+	dir, err := os.MkdirTemp("", "ferrybench-propose-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bare, err := raftbench.StartBareRaft(filepath.Join(dir, "bare"))
+	if err != nil {
+		return err
+	}
+	defer bare.Close()
+	site, err := raftbench.StartFerry(filepath.Join(dir, "ferry"))
+	if err != nil {
+		return err
+	}
+	defer site.Close()
+	fmt.Fprintln(w, "| size | writers | bare raft ops/s | ferry ops/s | ratio | bare p50 / p99 | ferry p50 / p99 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	for _, size := range []int{128, 4096} {
+		for _, writers := range []int{1, 16, 64} {
+			b, err := bare.Run(writers, size, d)
+			if err != nil {
+				return err
+			}
+			f, err := site.Run(fmt.Sprintf("bench-%d-%d", size, writers), writers, size, d)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "| %d B | %d | %.0f | %.0f | %.2f | %v / %v | %v / %v |\n", size, writers, b.OpsPerSec(), f.OpsPerSec(), f.OpsPerSec()/b.OpsPerSec(),
+				b.P50.Round(time.Microsecond), b.P99.Round(time.Microsecond), f.P50.Round(time.Microsecond), f.P99.Round(time.Microsecond))
+		}
+	}
+	return nil
+}
+
+// memTransport routes shard I/O of several in-memory "nodes" in-process,
+// so the EC figures exclude disk and network time.
+type memTransport map[string]*ecstore.Disks
+
+func (m memTransport) PutShard(_ context.Context, loc ecstore.Location, id ecstore.ShardID, data []byte) error {
+	return m[loc.Node].Put(loc.Disk, id, data)
+}
+
+func (m memTransport) GetShard(_ context.Context, loc ecstore.Location, id ecstore.ShardID) ([]byte, error) {
+	return m[loc.Node].Get(loc.Disk, id)
+}
+
+func benchEC(w io.Writer) error {
+	const size = 4 << 20
+	const rounds = 200
+	data := make([]byte, size)
+	if _, err := rand.Read(data); err != nil {
+		return err
+	}
+	// Raw reedsolomon 4+2 encode of the same bytes.
+	enc, err := reedsolomon.New(4, 2)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	for range rounds {
+		shards, err := enc.Split(data)
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(shards); err != nil {
+			return err
+		}
+	}
+	raw := float64(size*rounds) / time.Since(t0).Seconds() / (1 << 20)
+
+	fs := vfs.NewMem()
+	tr := memTransport{}
+	var pool ecstore.PoolSpec
+	pool.Name, pool.Profile = "bench", ecstore.Profile{K: 4, M: 2}
+	for n := range 3 {
+		node := fmt.Sprintf("n%d", n)
+		var disks []ecstore.DiskConfig
+		for d := range 2 {
+			id := fmt.Sprintf("d%d", d)
+			disks = append(disks, ecstore.DiskConfig{ID: id, Dir: fmt.Sprintf("/%s/%s", node, id)})
+			pool.Disks = append(pool.Disks, ecstore.Location{Node: node, Disk: id})
+		}
+		dd, err := ecstore.OpenDisks(fs, node, disks)
+		if err != nil {
+			return err
+		}
+		tr[node] = dd
+	}
+	store, err := ecstore.New(ecstore.Config{Node: "n0", Local: tr["n0"], Transport: tr, StripeSize: size})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	t0 = time.Now()
+	var m *journalpb.Manifest
+	for i := range rounds {
+		data[0] = byte(i) // a new object each round: no dedup shortcut
+		data[1] = byte(i >> 8)
+		var err error
+		m, _, _, err = store.Write(ctx, pool, []byte(fmt.Sprint(i)), bytes.NewReader(data))
+		if err != nil {
+			return err
+		}
+	}
+	write := float64(size*rounds) / time.Since(t0).Seconds() / (1 << 20)
+
+	// Rebuild: read the last object with two data shards gone.
+	for _, i := range []int{0, 1} {
+		loc := m.GetLocations()[i]
+		id, err := ecstore.ShardIDFromBytes(m.GetStripes()[0].GetShardIds()[i])
+		if err != nil {
+			return err
+		}
+		if err := tr[loc.GetNode()].Remove(loc.GetDisk(), id); err != nil {
+			return err
+		}
+	}
+	t0 = time.Now()
+	for range rounds {
+		if err := store.Read(ctx, m, 0, size, io.Discard); err != nil {
+			return err
+		}
+	}
+	rebuild := float64(size*rounds) / time.Since(t0).Seconds() / (1 << 20)
+	fmt.Fprintln(w, "| 4 MiB objects, 4+2 | MiB/s | vs raw encode |")
+	fmt.Fprintln(w, "|---|---|---|")
+	fmt.Fprintf(w, "| raw reedsolomon encode | %.0f | 1.00 |\n", raw)
+	fmt.Fprintf(w, "| store write (encode, SHA-256 ids, CRC, in-memory disks) | %.0f | %.2f |\n", write, write/raw)
+	fmt.Fprintf(w, "| store read with 2 data shards missing (rebuild) | %.0f | %.2f |\n", rebuild, rebuild/raw)
+	return nil
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ferrydr/ferry/raftstore"
+	"github.com/ferrydr/ferry/raftstore/nodepb"
+)
+
+// benchMemory starts three ferryd processes, writes objects small enough
+// to ride inside their events from 64 concurrent clients, and samples each
+// process's resident memory.
+func benchMemory(w io.Writer, ferryd string, objects int) error {
+	if ferryd == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		ferryd = filepath.Join(filepath.Dir(self), "ferryd")
+	}
+	dir, err := os.MkdirTemp("", "ferrybench-memory-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var procs []*exec.Cmd
+	defer func() {
+		for _, p := range procs {
+			_ = p.Process.Signal(os.Interrupt)
+			_ = p.Wait()
+		}
+	}()
+	var apis []string
+	for i := range 3 {
+		cfg := fmt.Sprintf("node_id: n%d\ndata_dir: %s\napi_addr: 127.0.0.1:0\nraft_addr: 127.0.0.1:%d\nlog_level: warn\n",
+			i+1, filepath.Join(dir, fmt.Sprintf("n%d", i+1)), 17401+10*i)
+		if i == 0 {
+			cfg += "bootstrap: true\n"
+		} else {
+			cfg += fmt.Sprintf("join: [%s]\n", apis[0])
+		}
+		path := filepath.Join(dir, fmt.Sprintf("n%d.yaml", i+1))
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			return err
+		}
+		cmd := exec.Command(ferryd, "--config", path)
+		cmd.Stderr = os.Stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", ferryd, err)
+		}
+		procs = append(procs, cmd)
+		addr, err := readAPIAddr(stdout)
+		if err != nil {
+			return err
+		}
+		apis = append(apis, addr)
+	}
+	conn, err := raftstore.Dial(apis[0])
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	c := nodepb.NewNodeClient(conn)
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st, err := c.Status(ctx, &nodepb.StatusRequest{})
+		if err == nil && len(st.GetMembers()) == 3 {
+			registered := 0
+			for _, m := range st.GetMembers() {
+				if m.GetApiAddr() != "" {
+					registered++
+				}
+			}
+			if registered == 3 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return errors.New("site did not form")
+		}
+		time.Sleep(50 * time.Millisecond) // set-up: polling external processes
+	}
+	if _, err := c.CreateBucket(ctx, &nodepb.CreateBucketRequest{Bucket: "mem"}); err != nil {
+		return err
+	}
+	var maxRSS [3]atomic.Int64
+	sample := func() {
+		for i, p := range procs {
+			if rss, err := rssBytes(p.Process.Pid); err == nil && rss > maxRSS[i].Load() {
+				maxRSS[i].Store(rss)
+			}
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Pointer[error]
+	payload := make([]byte, 128)
+	start := time.Now()
+	for g := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cc, err := raftstore.Dial(apis[g%3])
+			if err != nil {
+				firstErr.CompareAndSwap(nil, &err)
+				return
+			}
+			defer cc.Close()
+			client := nodepb.NewNodeClient(cc)
+			for {
+				i := next.Add(1)
+				if i > int64(objects) || firstErr.Load() != nil {
+					return
+				}
+				s, err := client.PutObject(ctx)
+				if err == nil {
+					err = s.Send(&nodepb.PutObjectRequest{Msg: &nodepb.PutObjectRequest_Header{Header: &nodepb.PutObjectHeader{Bucket: "mem", Key: fmt.Sprintf("k/%09d", i), Size: int64(len(payload))}}})
+				}
+				if err == nil {
+					err = s.Send(&nodepb.PutObjectRequest{Msg: &nodepb.PutObjectRequest_Data{Data: payload}})
+				}
+				if err == nil {
+					_, err = s.CloseAndRecv()
+				}
+				if err != nil {
+					err = fmt.Errorf("put %d: %w", i, err)
+					firstErr.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	lastReport := time.Now()
+loop:
+	for {
+		select {
+		case <-done:
+			break loop
+		case <-tick.C:
+			sample()
+			if time.Since(lastReport) > 30*time.Second {
+				lastReport = time.Now()
+				fmt.Fprintf(os.Stderr, "memory: %d objects written, max RSS %d/%d/%d MiB\n", min(next.Load(), int64(objects)),
+					maxRSS[0].Load()>>20, maxRSS[1].Load()>>20, maxRSS[2].Load()>>20)
+			}
+		}
+	}
+	sample()
+	if p := firstErr.Load(); p != nil {
+		return *p
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(w, "%d objects of %d B through 3 ferryd processes, 64 clients: %v (%.0f puts/s)\n", objects, len(payload), elapsed.Round(time.Second), float64(objects)/elapsed.Seconds())
+	fmt.Fprintln(w, "| node | max resident memory |")
+	fmt.Fprintln(w, "|---|---|")
+	for i := range procs {
+		fmt.Fprintf(w, "| n%d | %d MiB |\n", i+1, maxRSS[i].Load()>>20)
+	}
+	return nil
+}
+
+func readAPIAddr(r io.Reader) (string, error) {
+	re := regexp.MustCompile(`node API on (\S+),`)
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			go func() { _, _ = io.Copy(io.Discard, r) }()
+			return m[1], nil
+		}
+	}
+	return "", errors.New("ferryd did not print its API address")
+}
+
+func rssBytes(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}

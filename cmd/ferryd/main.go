@@ -1,0 +1,126 @@
+// Command ferryd is the ferry node daemon: one node of a site, running the
+// raft-replicated journal, the metadata index, the erasure-coded shard
+// store and the node API.
+//
+//	ferryd --dev DIR             a one-node site in DIR (six local disks)
+//	ferryd --config FILE [flags] a node as FILE describes; flags override it
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/ferrydr/ferry/raftstore"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, strings.Split(v, ",")...); return nil }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ferryd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		configPath = fs.String("config", "", "YAML configuration `file`")
+		dev        = fs.String("dev", "", "run a one-node development site in `dir` (six local directories as disks)")
+		nodeID     = fs.String("node-id", "", "node id (overrides the file)")
+		dataDir    = fs.String("data-dir", "", "data directory (overrides the file)")
+		apiAddr    = fs.String("api-addr", "", "node API listen address (default 127.0.0.1:7400)")
+		raftAddr   = fs.String("raft-addr", "", "raft listen address (default 127.0.0.1:7401)")
+		bootstrap  = fs.Bool("bootstrap", false, "start a new site if this node has no state")
+		logLevel   = fs.String("log-level", "", "debug, info, warn or error (default info)")
+		join       stringList
+	)
+	fs.Var(&join, "join", "API `addr` of a site member to join through (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var fc fileConfig
+	switch {
+	case *dev != "" && *configPath != "":
+		fmt.Fprintln(stderr, "ferryd: --dev and --config exclude each other")
+		return 2
+	case *dev != "":
+		fc = devConfig(*dev)
+	case *configPath != "":
+		var err error
+		if fc, err = loadConfigFile(*configPath); err != nil {
+			fmt.Fprintln(stderr, "ferryd:", err)
+			return 2
+		}
+	}
+	over := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	over(&fc.NodeID, *nodeID)
+	over(&fc.DataDir, *dataDir)
+	over(&fc.APIAddr, *apiAddr)
+	over(&fc.RaftAddr, *raftAddr)
+	over(&fc.LogLevel, *logLevel)
+	fc.Bootstrap = fc.Bootstrap || *bootstrap
+	fc.Join = append(fc.Join, join...)
+	cfg, err := fc.nodeConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "ferryd: invalid configuration:\n%s\n", indent(err.Error()))
+		return 2
+	}
+	cfg.Logger = newLogger(stderr, fc.LogLevel, fc.LogFormat)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	n, err := raftstore.Open(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "ferryd:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "ferryd %s (site %s): node API on %s, raft on %s, data in %s\n",
+		cfg.NodeID, cfg.Site, n.APIAddr(), n.RaftAddr(), cfg.DataDir)
+	fmt.Fprintf(stdout, "try: ferryctl --addr %s status\n", n.APIAddr())
+	code := 0
+	select {
+	case <-ctx.Done():
+		cfg.Logger.Info("shutting down")
+	case err := <-n.Fatal():
+		cfg.Logger.Error("state machine stopped", "err", err)
+		code = 1
+	}
+	if err := n.Close(); err != nil && !errors.Is(err, raftstore.ErrShutdown) {
+		fmt.Fprintln(stderr, "ferryd: close:", err)
+		code = 1
+	}
+	return code
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	switch level {
+	case "debug":
+		lv = slog.LevelDebug
+	case "warn":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

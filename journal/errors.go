@@ -1,0 +1,29 @@
+package journal
+
+import "errors"
+
+// Error classes. Check them with errors.Is; never match error text. Every
+// error the journal returns wraps exactly one of these (an I/O failure also
+// wraps the file system's own error, so errors.Is(err, syscall.ENOSPC)
+// holds too).
+var (
+	// ErrCompacted: the requested index is below FirstIndex (released by
+	// retention or dropped by Reset). A reader must resync from elsewhere
+	// (a snapshot) and continue at FirstIndex or later.
+	ErrCompacted = errors.New("journal: compacted")
+	// ErrCorrupt: bytes on disk failed a checksum, a format check or the
+	// index-continuity check somewhere other than a torn tail. The message
+	// names the file and the offset.
+	ErrCorrupt = errors.New("journal: corrupt")
+	// ErrClosed: the journal or the cursor is closed.
+	ErrClosed = errors.New("journal: closed")
+	// ErrInvalid: the caller passed something the journal cannot store or
+	// a configuration that does not validate (nil event, batch too large,
+	// Reset(0), missing Dir).
+	ErrInvalid = errors.New("journal: invalid argument")
+	// ErrIO: the file system failed (EIO, ENOSPC, ...). After a failed
+	// write the journal rolls the segment back and stays usable; after a
+	// failed fsync (whose effect on the page cache is unknown) it refuses
+	// every later Append and Reset until it is reopened.
+	ErrIO = errors.New("journal: i/o error")
+)

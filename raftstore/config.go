@@ -1,0 +1,163 @@
+package raftstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ferrydr/ferry/internal/vfs"
+	"github.com/ferrydr/ferry/raftstore/ecstore"
+)
+
+// Config configures a Node. Start from DefaultConfig.
+type Config struct {
+	// NodeID names the node inside its site; stable across restarts. Required.
+	NodeID string
+	// Site names the site the node belongs to. Default: "site1".
+	Site string
+	// DataDir holds the raft log, snapshots, journal and index. Required.
+	DataDir string
+	// RaftAddr is the raft TCP listen address. Default: 127.0.0.1:7401.
+	RaftAddr string
+	// RaftAdvertise is the raft address other nodes dial. Default: the
+	// listener's address.
+	RaftAdvertise string
+	// APIAddr is the node API (gRPC) listen address. Default: 127.0.0.1:7400.
+	APIAddr string
+	// APIAdvertise is the API address other nodes and clients dial.
+	// Default: the listener's address.
+	APIAdvertise string
+	// Disks are this node's shard directories. Required (at least one).
+	Disks []ecstore.DiskConfig
+	// Bootstrap makes the node start a new site when it has no raft state.
+	// Default: false.
+	Bootstrap bool
+	// Join lists API addresses of existing members to ask for admission
+	// when the node is not yet a member. Default: none.
+	Join []string
+	// DataShards and ParityShards are the profile of the default pool the
+	// site creates when it has none. Default: 4 and 2.
+	DataShards, ParityShards int
+	// StripeBytes is the payload per EC stripe. Default: 4 MiB.
+	StripeBytes int
+	// InlineBytes: payloads up to this size ride inside the event instead
+	// of being erasure coded. Default: 64 KiB.
+	InlineBytes int
+	// SnapshotThreshold is how many new log entries trigger a snapshot.
+	// Default: 8192.
+	SnapshotThreshold uint64
+	// SnapshotInterval is how often raft checks whether to snapshot.
+	// Default: 30s.
+	SnapshotInterval time.Duration
+	// TrailingLogs is how many entries a snapshot leaves in the log.
+	// Default: 10240.
+	TrailingLogs uint64
+	// HeartbeatTimeout and ElectionTimeout bound failure detection.
+	// Default: 1s each. LeaderLeaseTimeout: Default 500ms.
+	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
+	// MaintainInterval is how often the node retries joining, registering
+	// and creating the default pool. Default: 500ms.
+	MaintainInterval time.Duration
+	// ScrubInterval is the period of the background scrub; 0 disables it.
+	// Default: 24h.
+	ScrubInterval time.Duration
+	// GCInterval is the period of shard garbage collection; 0 disables it.
+	// Default: 10m. GCGrace is how old an unreferenced shard must be before
+	// it is removed. Default: 1h.
+	GCInterval, GCGrace time.Duration
+	// FS is the file system for the journal and shard disks. Default: the OS.
+	FS vfs.FS
+	// Logger receives structured logs; nil is silent.
+	Logger *slog.Logger
+	// RaftLogOutput, when set, receives hashicorp/raft's own log lines.
+	// Default: discarded unless Logger is set, then stderr at warn level.
+	RaftLogLevel string
+}
+
+// DefaultConfig returns a Config with every default filled in; NodeID,
+// DataDir and Disks remain to be set.
+func DefaultConfig() Config {
+	return Config{
+		Site:               "site1",
+		RaftAddr:           "127.0.0.1:7401",
+		APIAddr:            "127.0.0.1:7400",
+		DataShards:         4,
+		ParityShards:       2,
+		StripeBytes:        4 << 20,
+		InlineBytes:        64 << 10,
+		SnapshotThreshold:  8192,
+		SnapshotInterval:   30 * time.Second,
+		TrailingLogs:       10240,
+		HeartbeatTimeout:   time.Second,
+		ElectionTimeout:    time.Second,
+		LeaderLeaseTimeout: 500 * time.Millisecond,
+		MaintainInterval:   500 * time.Millisecond,
+		ScrubInterval:      24 * time.Hour,
+		GCInterval:         10 * time.Minute,
+		GCGrace:            time.Hour,
+		FS:                 vfs.Default,
+		RaftLogLevel:       "warn",
+	}
+}
+
+// Validate returns every problem with the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...))
+	}
+	if c.NodeID == "" {
+		bad("node id is required")
+	}
+	if c.Site == "" {
+		bad("site is required")
+	}
+	if c.DataDir == "" {
+		bad("data dir is required")
+	}
+	if c.RaftAddr == "" {
+		bad("raft address is required")
+	}
+	if c.APIAddr == "" {
+		bad("api address is required")
+	}
+	if len(c.Disks) == 0 {
+		bad("at least one disk is required")
+	}
+	seen := map[string]bool{}
+	for i, d := range c.Disks {
+		if d.ID == "" || d.Dir == "" {
+			bad("disk %d needs an id and a dir", i)
+		}
+		if seen[d.ID] {
+			bad("disk id %q appears twice", d.ID)
+		}
+		seen[d.ID] = true
+	}
+	if c.DataShards < 1 || c.ParityShards < 0 || c.DataShards+c.ParityShards > 256 {
+		bad("profile %d+%d is not valid (1 ≤ k, 0 ≤ m, k+m ≤ 256)", c.DataShards, c.ParityShards)
+	}
+	if c.StripeBytes < c.DataShards || c.StripeBytes > 64<<20 {
+		bad("stripe bytes %d out of range (k .. 64 MiB)", c.StripeBytes)
+	}
+	if c.InlineBytes < 0 || c.InlineBytes > 1<<20 {
+		bad("inline bytes %d out of range (0 .. 1 MiB)", c.InlineBytes)
+	}
+	if c.HeartbeatTimeout <= 0 || c.ElectionTimeout <= 0 || c.LeaderLeaseTimeout <= 0 {
+		bad("raft timeouts must be positive")
+	}
+	if c.LeaderLeaseTimeout > c.HeartbeatTimeout {
+		bad("leader lease timeout %v must not exceed the heartbeat timeout %v", c.LeaderLeaseTimeout, c.HeartbeatTimeout)
+	}
+	if c.MaintainInterval <= 0 {
+		bad("maintain interval must be positive")
+	}
+	if c.ScrubInterval < 0 || c.GCInterval < 0 || c.GCGrace < 0 {
+		bad("scrub and gc intervals must not be negative")
+	}
+	if c.FS == nil {
+		bad("file system is required")
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,287 @@
+package ecstore
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ferrydr/ferry/internal/vfs"
+)
+
+func openTestDisks(t *testing.T, fsys vfs.FS, ids ...string) *Disks {
+	t.Helper()
+	var cfg []DiskConfig
+	for _, id := range ids {
+		cfg = append(cfg, DiskConfig{ID: id, Dir: "/node/" + id})
+	}
+	d, err := OpenDisks(fsys, "n1", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDisksPutGetWalkRemove(t *testing.T) {
+	for name, fsys := range map[string]vfs.FS{"mem": vfs.NewMem(), "os": nil} {
+		t.Run(name, func(t *testing.T) {
+			var d *Disks
+			if fsys == nil {
+				dir := t.TempDir()
+				var err error
+				d, err = OpenDisks(vfs.Default, "n1", []DiskConfig{{ID: "a", Dir: filepath.Join(dir, "a")}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				d = openTestDisks(t, fsys, "a")
+			}
+			var ids []ShardID
+			for i := range 20 {
+				data := bytes.Repeat([]byte{byte(i)}, 100+i)
+				id := ShardIDOf(data)
+				ids = append(ids, id)
+				if err := d.Put("a", id, data); err != nil {
+					t.Fatal(err)
+				}
+				got, err := d.Get("a", id)
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("Get = %d bytes, %v", len(got), err)
+				}
+			}
+			seen := map[ShardID]bool{}
+			if err := d.Walk("a", func(id ShardID, mod time.Time) error {
+				seen[id] = true
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(seen) != len(ids) {
+				t.Fatalf("Walk saw %d shards, want %d", len(seen), len(ids))
+			}
+			if err := d.Remove("a", ids[0]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Get("a", ids[0]); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Get after Remove = %v, want ErrNotFound", err)
+			}
+			if err := d.Remove("a", ids[0]); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("second Remove = %v, want ErrNotFound", err)
+			}
+			if _, err := d.Get("nope", ids[1]); !errors.Is(err, ErrDiskUnavailable) {
+				t.Fatalf("Get on unknown disk = %v", err)
+			}
+		})
+	}
+}
+
+// TestDisksDurable: every shard Put returned for survives a power loss.
+func TestDisksDurable(t *testing.T) {
+	mem := vfs.NewMem()
+	d := openTestDisks(t, mem, "a", "b")
+	var ids []ShardID
+	for i := range 50 {
+		data := []byte(strings.Repeat("x", i+1))
+		id := ShardIDOf(data)
+		ids = append(ids, id)
+		if err := d.Put([]string{"a", "b"}[i%2], id, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d2 := openTestDisks(t, mem.CrashClone(nil), "a", "b")
+	for i, id := range ids {
+		if _, err := d2.Get([]string{"a", "b"}[i%2], id); err != nil {
+			t.Fatalf("shard %d lost in crash: %v", i, err)
+		}
+	}
+}
+
+type opLog struct {
+	mu  sync.Mutex
+	ops []vfs.Op
+}
+
+func (l *opLog) rule(op vfs.Op, _ string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ops = append(l.ops, op)
+	return nil
+}
+
+func (l *opLog) take() []vfs.Op {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ops := l.ops
+	l.ops = nil
+	return ops
+}
+
+func TestDisksDedupRefreshes(t *testing.T) {
+	mem := vfs.NewMem()
+	inj := vfs.NewInjector(mem)
+	var log opLog
+	inj.SetRule(log.rule)
+	d := openTestDisks(t, inj, "a")
+	data := []byte("same content")
+	id := ShardIDOf(data)
+	if err := d.Put("a", id, data); err != nil {
+		t.Fatal(err)
+	}
+	name, _ := d.Path("a", id)
+	st1, _ := mem.Stat(name)
+	log.take()
+	if err := d.Put("a", id, data); err != nil {
+		t.Fatal(err)
+	}
+	ops := log.take()
+	for _, op := range ops {
+		if op == vfs.OpCreate || op == vfs.OpRename {
+			t.Fatalf("dedup Put rewrote the file: ops %v", ops)
+		}
+	}
+	if !containsOp(ops, vfs.OpWrite) || !containsOp(ops, vfs.OpSync) {
+		t.Fatalf("dedup Put did not refresh the file: ops %v", ops)
+	}
+	st2, _ := mem.Stat(name)
+	if st2.ModTime().Before(st1.ModTime()) {
+		t.Fatalf("mtime went back: %v then %v", st1.ModTime(), st2.ModTime())
+	}
+	if got, err := d.Get("a", id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after dedup = %q, %v", got, err)
+	}
+
+	// A damaged copy is replaced, not refreshed.
+	if err := mem.Corrupt(name, func(b []byte) []byte { b[len(b)-1] ^= 1; return b }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Get("a", id); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), name) {
+		t.Fatalf("Get of damaged shard = %v, want ErrCorrupt naming %s", err, name)
+	}
+	if err := d.Put("a", id, data); err != nil {
+		t.Fatal(err)
+	}
+	if !containsOp(log.take(), vfs.OpRename) {
+		t.Fatal("damaged shard was not rewritten")
+	}
+	if got, err := d.Get("a", id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after repair = %q, %v", got, err)
+	}
+}
+
+func containsOp(ops []vfs.Op, op vfs.Op) bool {
+	for _, o := range ops {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDisksFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		op   vfs.Op
+		err  error
+	}{
+		{"enospc on write", vfs.OpWrite, vfs.ErrNoSpace},
+		{"eio on sync", vfs.OpSync, syscall.EIO},
+		{"eio on rename", vfs.OpRename, syscall.EIO},
+		{"eio on syncdir", vfs.OpSyncDir, syscall.EIO},
+		{"eio on create", vfs.OpCreate, syscall.EIO},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := vfs.NewMem()
+			inj := vfs.NewInjector(mem)
+			d := openTestDisks(t, inj, "a")
+			inj.SetRule(vfs.FailAfter(tc.op, 1, tc.err))
+			data := []byte("payload")
+			id := ShardIDOf(data)
+			err := d.Put("a", id, data)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("Put = %v, want %v", err, tc.err)
+			}
+			inj.SetRule(nil)
+			var left []string
+			_ = d.walk("a", func(name string, _ ShardID, tmp bool, _ time.Time) error {
+				if tmp {
+					left = append(left, name)
+				}
+				return nil
+			})
+			if len(left) > 0 {
+				t.Fatalf("temporary files left: %v", left)
+			}
+			if err := d.Put("a", id, data); err != nil {
+				t.Fatalf("Put after the fault cleared: %v", err)
+			}
+		})
+	}
+}
+
+func TestDisksUnavailable(t *testing.T) {
+	mem := vfs.NewMem()
+	blocker, _ := mem.Create("/blocked")
+	blocker.Close()
+	d, err := OpenDisks(mem, "n1", []DiskConfig{{ID: "ok", Dir: "/ok"}, {ID: "bad", Dir: "/blocked/d"}})
+	if err != nil {
+		t.Fatalf("OpenDisks with one bad disk: %v", err)
+	}
+	h := d.Health()
+	if h["ok"] != nil || !errors.Is(h["bad"], ErrDiskUnavailable) {
+		t.Fatalf("Health = %v", h)
+	}
+	data := []byte("x")
+	id := ShardIDOf(data)
+	if err := d.Put("bad", id, data); !errors.Is(err, ErrDiskUnavailable) {
+		t.Fatalf("Put on bad disk = %v", err)
+	}
+	if _, err := d.Get("bad", id); !errors.Is(err, ErrDiskUnavailable) {
+		t.Fatalf("Get on bad disk = %v", err)
+	}
+	if err := d.Walk("bad", func(ShardID, time.Time) error { return nil }); !errors.Is(err, ErrDiskUnavailable) {
+		t.Fatalf("Walk on bad disk = %v", err)
+	}
+
+	// A disk whose directory vanishes (unmounted) is not recreated.
+	if err := d.Put("ok", id, data); err != nil {
+		t.Fatal(err)
+	}
+	name, _ := d.Path("ok", id)
+	for _, p := range []string{name, filepath.Dir(name), "/ok"} {
+		if err := mem.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Get("ok", id); !errors.Is(err, ErrDiskUnavailable) {
+		t.Fatalf("Get on vanished disk = %v", err)
+	}
+	if err := d.Put("ok", id, data); !errors.Is(err, ErrDiskUnavailable) {
+		t.Fatalf("Put on vanished disk = %v", err)
+	}
+	if _, err := mem.Stat("/ok"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Put recreated the vanished disk directory: %v", err)
+	}
+}
+
+func TestOpenDisksConfig(t *testing.T) {
+	mem := vfs.NewMem()
+	for _, cfg := range [][]DiskConfig{
+		nil,
+		{{ID: "", Dir: "/a"}},
+		{{ID: "a", Dir: ""}},
+		{{ID: "a", Dir: "/a"}, {ID: "a", Dir: "/b"}},
+		{{ID: "a", Dir: "/a"}, {ID: "b", Dir: "/a/"}},
+	} {
+		if _, err := OpenDisks(mem, "n1", cfg); !errors.Is(err, ErrInvalid) {
+			t.Errorf("OpenDisks(%v) = %v, want ErrInvalid", cfg, err)
+		}
+	}
+	if _, err := OpenDisks(mem, "", []DiskConfig{{ID: "a", Dir: "/a"}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("OpenDisks without node = %v", err)
+	}
+}

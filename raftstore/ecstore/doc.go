@@ -1,0 +1,95 @@
+// Package ecstore is the erasure-coded shard store of one ferry site.
+//
+// Large object payloads are cut into stripes (Config.StripeSize, default
+// 4 MiB of payload), each stripe is split into k data shards and coded
+// into m parity shards (klauspost/reedsolomon), and the k+m shards are
+// written, content-addressed, to disks spread over the site's nodes before
+// the event that references them is proposed. The Manifest that Write
+// returns is what an OBJECT_PUT event carries; Read rebuilds the payload
+// from any k shards of each stripe.
+//
+// # Layers
+//
+//   - Pure, no I/O: Profile, ShardID (SHA-256 of the shard's bytes), Place
+//     (placement), Codec (split, encode, decode), the shard file codec.
+//   - Disks: one node's shard files on its local disks, over a vfs.FS.
+//   - Store: the I/O shell. It writes and reads shards locally through
+//     Disks or on other nodes through a Transport (raftstore implements it
+//     over gRPC), and scrubs, repairs and collects this node's shards
+//     against the metadata index, seen through the small RefSource
+//     interface.
+//
+// # Placement rule
+//
+// Place(disks, k+m, key) deals the shards of an object round-robin over
+// the pool's nodes, then over each node's disks, both ranked by rendezvous
+// hashing of the key (SHA-256 of key, node and disk). So the k+m locations
+// are distinct, no node holds more than ceil((k+m)/nodes) shards (4+2 on
+// three nodes: losing a node costs at most m = 2), the first shards land
+// on distinct nodes, and the choice is a pure function of the key and the
+// set of disks. Shard i of every stripe of the object lives at
+// locations[i].
+//
+// # Shard files
+//
+// A shard lives at <disk dir>/<hh>/<id>, where <id> is its SHA-256 in
+// lowercase hex and <hh> the first two digits. The file is a 64-byte header
+// then the data, all integers little endian:
+//
+//	offset size field
+//	     0    4 magic "FRSH"
+//	     4    2 version (1)
+//	     6    2 header size (64)
+//	     8    8 data length
+//	    16    4 CRC-32C of the data
+//	    20   32 shard id
+//	    52    8 reserved, zero
+//	    60    4 CRC-32C of bytes [0, 60)
+//	    64    … data (exactly the data length; nothing follows)
+//
+// Files are written to <id>.tmp<n>, synced, renamed into place, and the
+// directory synced. A Put of a shard already stored with identical bytes
+// rewrites the identical header in place and syncs, which refreshes the
+// modification time (vfs has no Chtimes) so that garbage collection, which
+// goes by age, keeps a deduplicated shard until its event commits.
+//
+// # Invariants
+//
+//   - INVARIANT: a Write returns a manifest only when every shard of every
+//     stripe is durable at its location (write quorum k+m). A failed Write
+//     leaves garbage, never a manifest that needs missing shards.
+//   - INVARIANT: Read never returns bytes that did not verify. Every shard
+//     read passes its file's CRC-32C on the disk that holds it and, in the
+//     reader, its length and SHA-256 against the manifest's id; a shard that
+//     fails is treated as missing, and with fewer than k valid shards Read
+//     fails with ErrTooFewShards.
+//   - INVARIANT: a shard file's name is the SHA-256 of its content, so two
+//     objects share a file only when the bytes are equal (deduplication
+//     cannot serve another object's data).
+//   - Scrub rebuilds a shard from other shards of its stripe and checks the
+//     result's SHA-256 against the id before writing it.
+//   - CollectGarbage removes only files older than its grace period, and
+//     re-checks the age under the shard's lock, after any refresh by Put.
+//
+// # Goroutines
+//
+// The package runs no background goroutines and has nothing to Close.
+// Write runs one writer goroutine for the call (encoding, hashing and
+// writing stripes in order while the caller's goroutine reads the next
+// stripe and computes the MD5) and, per stripe, one goroutine per shard
+// (SHA-256 and Put); Read, Scrub and repair fetch the shards of a stripe
+// with one goroutine per shard. Every one of them is joined before the
+// call that started it returns, also on error or cancellation; the tests
+// end with a check that none is left.
+//
+// # Example
+//
+//	disks, err := ecstore.OpenDisks(vfs.Default, "n1", []ecstore.DiskConfig{{ID: "d0", Dir: "/srv/ferry/d0"}})
+//	if err != nil { ... }
+//	st, err := ecstore.New(ecstore.Config{Node: "n1", Local: disks, Transport: tr})
+//	if err != nil { ... }
+//	pool := ecstore.PoolSpec{Name: "default", Profile: ecstore.DefaultProfile(), Disks: poolDisks}
+//	m, size, md5sum, err := st.Write(ctx, pool, []byte(bucket+"/"+key), body)
+//	// ... propose an OBJECT_PUT event carrying m, size and md5sum ...
+//	err = st.Read(ctx, m, 0, size, w)
+package ecstore

@@ -1,0 +1,76 @@
+package ecstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
+
+// MaxShards is the largest k+m: the order of GF(2^8).
+const MaxShards = 256
+
+// Profile is an erasure-coding profile: K data shards and M parity shards
+// per stripe. Any K of the K+M shards rebuild the stripe.
+type Profile struct {
+	// K is the number of data shards. Default: 4.
+	K int
+	// M is the number of parity shards. Default: 2.
+	M int
+}
+
+// DefaultProfile returns 4+2.
+func DefaultProfile() Profile { return Profile{K: 4, M: 2} }
+
+// Validate reports whether 1 ≤ K, 0 ≤ M and K+M ≤ MaxShards.
+func (p Profile) Validate() error {
+	if p.K < 1 || p.M < 0 || p.K+p.M > MaxShards {
+		return fmt.Errorf("%w: profile %d+%d (need 1 ≤ k, 0 ≤ m, k+m ≤ %d)", ErrInvalid, p.K, p.M, MaxShards)
+	}
+	return nil
+}
+
+// N returns K+M.
+func (p Profile) N() int { return p.K + p.M }
+
+func (p Profile) String() string { return fmt.Sprintf("%d+%d", p.K, p.M) }
+
+// ShardID is the content address of a shard: the SHA-256 of its bytes.
+// SHA-256 is collision resistant, so two shards with one id hold the same
+// bytes and deduplication never serves another object's data.
+type ShardID [32]byte
+
+// ShardIDOf returns the content address of data.
+func ShardIDOf(data []byte) ShardID { return sha256.Sum256(data) }
+
+// ShardIDFromBytes converts a manifest's 32-byte id.
+func ShardIDFromBytes(b []byte) (ShardID, error) {
+	var id ShardID
+	if len(b) != len(id) {
+		return id, fmt.Errorf("%w: shard id of %d bytes", ErrInvalid, len(b))
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+// ParseShardID parses the 64 lowercase hex digits String returns.
+func ParseShardID(s string) (ShardID, error) {
+	var id ShardID
+	if len(s) != 2*len(id) {
+		return id, fmt.Errorf("%w: shard id %q", ErrInvalid, s)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return id, fmt.Errorf("%w: shard id %q", ErrInvalid, s)
+		}
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return id, fmt.Errorf("%w: shard id %q", ErrInvalid, s)
+	}
+	return id, nil
+}
+
+// String returns the id in lowercase hex.
+func (id ShardID) String() string { return hex.EncodeToString(id[:]) }
+
+// short is the id's first 12 hex digits, for messages.
+func (id ShardID) short() string { return hex.EncodeToString(id[:6]) }

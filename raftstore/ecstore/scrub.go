@@ -1,0 +1,274 @@
+package ecstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ferrydr/ferry/journal/journalpb"
+)
+
+// StripeRef fully describes one stripe: what the metadata index stores for
+// each shard location, and all Scrub needs to rebuild a shard.
+type StripeRef struct {
+	Pool       string
+	K, M       int
+	StripeSize int
+	// DataLen is the payload bytes of the stripe (1 .. StripeSize).
+	DataLen int
+	// IDs[i] is the id of shard i, stored at Locations[i]; both have K+M
+	// entries. Locations may be shared between the refs of one manifest:
+	// do not modify it.
+	IDs       []ShardID
+	Locations []Location
+}
+
+// StripeRefs checks m and returns one StripeRef per stripe. A nil or
+// malformed manifest gives ErrInvalid.
+func StripeRefs(m *journalpb.Manifest) ([]StripeRef, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: nil manifest", ErrInvalid)
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: manifest of pool %q: "+format, append([]any{ErrInvalid, m.GetPool()}, args...)...)
+	}
+	p := Profile{K: int(m.GetDataShards()), M: int(m.GetParityShards())}
+	if m.GetDataShards() > MaxShards || m.GetParityShards() > MaxShards || p.Validate() != nil {
+		return nil, bad("profile %d+%d", m.GetDataShards(), m.GetParityShards())
+	}
+	stripeSize := int(m.GetStripeSize())
+	if stripeSize < 1 || stripeSize > MaxStripeSize {
+		return nil, bad("stripe size %d", m.GetStripeSize())
+	}
+	if len(m.GetLocations()) != p.N() {
+		return nil, bad("%d locations for %d shards", len(m.GetLocations()), p.N())
+	}
+	locs := make([]Location, p.N())
+	for i, l := range m.GetLocations() {
+		if l.GetNode() == "" || l.GetDisk() == "" {
+			return nil, bad("location %d is empty", i)
+		}
+		locs[i] = Location{Node: l.GetNode(), Disk: l.GetDisk()}
+	}
+	refs := make([]StripeRef, 0, len(m.GetStripes()))
+	for si, st := range m.GetStripes() {
+		if st.GetDataLen() < 1 || int64(st.GetDataLen()) > int64(stripeSize) {
+			return nil, bad("stripe %d holds %d bytes (stripe size %d)", si, st.GetDataLen(), stripeSize)
+		}
+		if len(st.GetShardIds()) != p.N() {
+			return nil, bad("stripe %d has %d shard ids, want %d", si, len(st.GetShardIds()), p.N())
+		}
+		ids := make([]ShardID, p.N())
+		for i, b := range st.GetShardIds() {
+			id, err := ShardIDFromBytes(b)
+			if err != nil {
+				return nil, bad("stripe %d shard %d: %v", si, i, err)
+			}
+			ids[i] = id
+		}
+		refs = append(refs, StripeRef{
+			Pool: m.GetPool(), K: p.K, M: p.M, StripeSize: stripeSize, DataLen: int(st.GetDataLen()),
+			IDs: ids, Locations: locs,
+		})
+	}
+	return refs, nil
+}
+
+// validate checks a ref that did not come from StripeRefs.
+func (r StripeRef) validate() error {
+	p := Profile{K: r.K, M: r.M}
+	switch {
+	case p.Validate() != nil, len(r.IDs) != p.N(), len(r.Locations) != p.N(),
+		r.DataLen < 1, r.DataLen > MaxStripeSize:
+		return fmt.Errorf("%w: stripe ref %d+%d with %d ids, %d locations, %d bytes",
+			ErrInvalid, r.K, r.M, len(r.IDs), len(r.Locations), r.DataLen)
+	}
+	return nil
+}
+
+// RefSource is the metadata index as Scrub sees it.
+type RefSource interface {
+	// ShardsOn calls fn for every shard the index expects on node/disk,
+	// with the stripe it belongs to, until fn returns an error, which
+	// ShardsOn returns. fn reads the local shard and, when it is bad,
+	// rebuilds it from other nodes, so it can take a while: a source backed
+	// by a database should not hold a transaction that blocks writers.
+	ShardsOn(node, disk string, fn func(id ShardID, ref StripeRef) error) error
+}
+
+// ScrubOptions tunes Scrub.
+type ScrubOptions struct {
+	// Deep also checks each shard's content against its id (SHA-256), not
+	// only its CRC-32C. Default: false.
+	Deep bool
+}
+
+// ScrubReport counts what a Scrub found and did.
+type ScrubReport struct {
+	// Checked counts the shards the index expects on this node's disks.
+	Checked int
+	// Corrupt counts expected shards that failed a check or could not be
+	// read; Missing those that were absent.
+	Corrupt, Missing int
+	// Repaired counts corrupt or missing shards rebuilt and rewritten;
+	// Unrepairable those that could not be (too few shards elsewhere, the
+	// disk failing writes, or an inconsistent index entry).
+	Repaired, Unrepairable int
+	// DiskErrors holds, per disk skipped, why it could not be scrubbed.
+	DiskErrors map[string]error
+}
+
+// Scrub verifies every shard the index (refs) expects on this node's disks
+// and rebuilds each one that is missing or corrupt from k other shards of
+// its stripe, rewriting it in place. A wiped or replaced disk (an empty
+// directory) is rebuilt by the same pass. Problems with single shards are
+// counted in the report and logged; Scrub returns an error only when ctx
+// ends or refs fails.
+func (s *Store) Scrub(ctx context.Context, refs RefSource, opts ScrubOptions) (ScrubReport, error) {
+	rep := ScrubReport{DiskErrors: map[string]error{}}
+	if s.cfg.Local == nil {
+		return rep, nil
+	}
+	local := s.cfg.Local
+	for _, disk := range local.IDs() {
+		if err := local.checkDir(disk); err != nil {
+			rep.DiskErrors[disk] = err
+			s.log.Warn("ecstore: scrub skips disk", "disk", disk, "err", err)
+			continue
+		}
+		here := Location{Node: s.cfg.Node, Disk: disk}
+		err := refs.ShardsOn(s.cfg.Node, disk, func(id ShardID, ref StripeRef) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			rep.Checked++
+			err := s.checkShard(ref, here, id, opts.Deep)
+			if err == nil {
+				return nil
+			}
+			if errors.Is(err, ErrNotFound) {
+				rep.Missing++
+			} else {
+				rep.Corrupt++
+			}
+			if rerr := s.repair(ctx, ref, here, id); rerr != nil {
+				if ctx.Err() != nil {
+					return context.Cause(ctx)
+				}
+				rep.Unrepairable++
+				s.log.Warn("ecstore: shard unrepairable", "shard", id.String(), "loc", here.String(), "found", err, "err", rerr)
+				return nil
+			}
+			rep.Repaired++
+			s.log.Info("ecstore: shard repaired", "shard", id.String(), "loc", here.String(), "found", err)
+			return nil
+		})
+		if err != nil {
+			return rep, fmt.Errorf("ecstore: scrub %s: %w", here, err)
+		}
+	}
+	return rep, nil
+}
+
+// checkShard verifies the local copy of shard id of ref at here.
+func (s *Store) checkShard(ref StripeRef, here Location, id ShardID, deep bool) error {
+	if err := ref.validate(); err != nil {
+		return err
+	}
+	data, err := s.cfg.Local.Get(here.Disk, id)
+	if err != nil {
+		return err
+	}
+	if want := (ref.DataLen + ref.K - 1) / ref.K; len(data) != want {
+		return fmt.Errorf("%w: shard %s on %s has %d bytes, want %d", ErrCorrupt, id.short(), here, len(data), want)
+	}
+	if deep && ShardIDOf(data) != id {
+		return fmt.Errorf("%w: shard %s on %s: content does not match its id", ErrCorrupt, id.short(), here)
+	}
+	return nil
+}
+
+// repair rebuilds shard id of ref, stored at here, from other shards.
+func (s *Store) repair(ctx context.Context, ref StripeRef, here Location, id ShardID) error {
+	if err := ref.validate(); err != nil {
+		return err
+	}
+	idx := -1
+	for i := range ref.IDs {
+		if ref.IDs[i] == id && ref.Locations[i] == here {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return fmt.Errorf("%w: index puts shard %s on %s but its stripe does not", ErrInvalid, id.short(), here)
+	}
+	codec, err := s.codec(Profile{K: ref.K, M: ref.M})
+	if err != nil {
+		return err
+	}
+	shards, err := s.gather(ctx, codec, ref, make([]bool, len(ref.IDs)), idx)
+	if err != nil {
+		return err
+	}
+	required := make([]bool, len(ref.IDs))
+	required[idx] = true
+	if err := codec.reconstruct(shards, required); err != nil {
+		return err
+	}
+	if ShardIDOf(shards[idx]) != id {
+		return fmt.Errorf("%w: rebuilt shard %d does not match its id %s", ErrTooFewShards, idx, id.short())
+	}
+	return s.cfg.Local.Put(here.Disk, id, shards[idx])
+}
+
+// CollectGarbage removes this node's shard files that referenced says no
+// committed event needs and whose modification time is at least grace
+// before now, plus temporary files as old (left by a crash). A shard
+// refreshed by a deduplicating Put after the walk saw it is kept: the age
+// is checked again under the shard's lock. grace must exceed the time
+// between a Write and the commit of the event that references it. It
+// returns the number of files removed; disks that fail are skipped and
+// their errors joined.
+func (s *Store) CollectGarbage(ctx context.Context, referenced func(disk string, id ShardID) bool, grace time.Duration, now time.Time) (int, error) {
+	if s.cfg.Local == nil {
+		return 0, nil
+	}
+	d := s.cfg.Local
+	removed := 0
+	var errs []error
+	for _, disk := range d.IDs() {
+		if err := d.checkDir(disk); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		err := d.walk(disk, func(name string, id ShardID, tmp bool, mod time.Time) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if now.Sub(mod) < grace || (!tmp && referenced(disk, id)) {
+				return nil
+			}
+			mu := d.lock(id)
+			mu.Lock()
+			defer mu.Unlock()
+			st, err := d.fs.Stat(name)
+			if err != nil || now.Sub(st.ModTime()) < grace {
+				return nil
+			}
+			if err := d.removeLocked(name); err != nil {
+				errs = append(errs, fmt.Errorf("ecstore: collect %s: %w", name, err))
+				return nil
+			}
+			removed++
+			return nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return removed, errors.Join(append(errs, err)...)
+			}
+			errs = append(errs, err)
+		}
+	}
+	return removed, errors.Join(errs...)
+}

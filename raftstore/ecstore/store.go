@@ -1,0 +1,503 @@
+package ecstore
+
+import (
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/ferrydr/ferry/journal/journalpb"
+)
+
+// Stripe sizes.
+const (
+	// DefaultStripeSize is the payload per stripe when none is configured.
+	DefaultStripeSize = 4 << 20
+	// MaxStripeSize bounds the payload per stripe.
+	MaxStripeSize = 64 << 20
+)
+
+// Transport reaches the disks of the site's other nodes. raftstore
+// implements it over gRPC; the Store uses it for every location whose node
+// is not Config.Node.
+type Transport interface {
+	// PutShard stores data as shard id at loc durably, as Disks.Put does.
+	// data is only valid during the call.
+	PutShard(ctx context.Context, loc Location, id ShardID, data []byte) error
+	// GetShard returns shard id from loc. Errors must keep the classes
+	// ErrNotFound and ErrCorrupt (errors.Is) across the wire.
+	GetShard(ctx context.Context, loc Location, id ShardID) ([]byte, error)
+}
+
+// Config configures a Store.
+type Config struct {
+	// Node is this node's id: locations on it go to Local. Required when
+	// Local is set, and must equal Local.Node().
+	Node string
+	// Local holds this node's disks. Default: nil, every location goes
+	// through Transport (Scrub and CollectGarbage then have nothing to do).
+	Local *Disks
+	// Transport reaches other nodes' disks. Default: nil, every location
+	// must be on Node.
+	Transport Transport
+	// Logger receives warnings about shards read around or repaired.
+	// Default: nil, silent.
+	Logger *slog.Logger
+	// StripeSize is the payload bytes per stripe for pools that do not set
+	// their own. Default: DefaultStripeSize (4 MiB); at most MaxStripeSize.
+	StripeSize int
+}
+
+// DefaultConfig returns a Config with every default filled in.
+func DefaultConfig() Config { return Config{StripeSize: DefaultStripeSize} }
+
+// Validate returns every problem of c, joined.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: config: "+format, append([]any{ErrInvalid}, args...)...))
+	}
+	if c.Local == nil && c.Transport == nil {
+		bad("neither local disks nor a transport")
+	}
+	if c.Local != nil && c.Node != c.Local.Node() {
+		bad("node %q does not own the local disks of node %q", c.Node, c.Local.Node())
+	}
+	if c.StripeSize < 1 || c.StripeSize > MaxStripeSize {
+		bad("stripe size %d out of range (1 .. %d)", c.StripeSize, MaxStripeSize)
+	}
+	return errors.Join(errs...)
+}
+
+// Store is a site's erasure-coded shard store as seen from one node. It
+// runs no background goroutines: Write, Read, Scrub and CollectGarbage start
+// goroutines for parallel shard I/O and join them all before returning.
+// It is safe for concurrent use.
+type Store struct {
+	cfg Config
+	log *slog.Logger
+	mu  struct {
+		sync.Mutex
+		codecs map[Profile]*Codec
+		bufs   map[int]*sync.Pool
+	}
+}
+
+// New returns a store. Zero fields of cfg take their defaults.
+func New(cfg Config) (*Store, error) {
+	if cfg.StripeSize == 0 {
+		cfg.StripeSize = DefaultStripeSize
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.mu.codecs = map[Profile]*Codec{}
+	s.mu.bufs = map[int]*sync.Pool{}
+	return s, nil
+}
+
+// PoolSpec describes the pool a Write goes to.
+type PoolSpec struct {
+	// Name is recorded in the manifest. Required.
+	Name string
+	// Profile is the pool's EC profile.
+	Profile Profile
+	// Disks are the pool's disks; Place chooses k+m of them per object.
+	Disks []Location
+	// StripeSize is the payload per stripe. Default: 0, Config.StripeSize.
+	StripeSize int
+}
+
+func (s *Store) codec(p Profile) (*Codec, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.mu.codecs[p]; c != nil {
+		return c, nil
+	}
+	c, err := NewCodec(p)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.codecs[p] = c
+	return c, nil
+}
+
+func (s *Store) bufPool(size int) *sync.Pool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mu.bufs[size]
+	if p == nil {
+		p = &sync.Pool{New: func() any { b := make([]byte, size); return &b }}
+		s.mu.bufs[size] = p
+	}
+	return p
+}
+
+func (s *Store) isLocal(loc Location) bool { return s.cfg.Local != nil && loc.Node == s.cfg.Node }
+
+func (s *Store) reachable(loc Location) error {
+	if s.isLocal(loc) || s.cfg.Transport != nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is on another node and the store has no transport", ErrDiskUnavailable, loc)
+}
+
+func (s *Store) put(ctx context.Context, loc Location, id ShardID, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.reachable(loc); err != nil {
+		return err
+	}
+	if s.isLocal(loc) {
+		return s.cfg.Local.Put(loc.Disk, id, data)
+	}
+	return s.cfg.Transport.PutShard(ctx, loc, id, data)
+}
+
+func (s *Store) get(ctx context.Context, loc Location, id ShardID) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.reachable(loc); err != nil {
+		return nil, err
+	}
+	if s.isLocal(loc) {
+		return s.cfg.Local.Get(loc.Disk, id)
+	}
+	return s.cfg.Transport.GetShard(ctx, loc, id)
+}
+
+// Write erasure-codes the payload read from r into the pool and returns its
+// manifest, its size and its MD5. It streams: at most two stripe buffers
+// are in use, one being read while the other is encoded, content-addressed
+// and written; the MD5 of a stripe is computed on the caller's goroutine
+// while the writer goroutine encodes and hashes it. All k+m shards of a stripe are written in
+// parallel to the locations Place chose for placementKey, and Write
+// succeeds only when every shard of every stripe is durable; on error the
+// shards already written are garbage for CollectGarbage. An empty payload
+// gives a manifest with no stripes.
+func (s *Store) Write(ctx context.Context, pool PoolSpec, placementKey []byte, r io.Reader) (*journalpb.Manifest, int64, []byte, error) {
+	m, size, sum, err := s.write(ctx, pool, placementKey, r)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("ecstore: write to pool %q: %w", pool.Name, err)
+	}
+	return m, size, sum, nil
+}
+
+type stripeJob struct {
+	buf *[]byte
+	n   int
+}
+
+func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reader) (*journalpb.Manifest, int64, []byte, error) {
+	stripeSize := pool.StripeSize
+	if stripeSize == 0 {
+		stripeSize = s.cfg.StripeSize
+	}
+	if pool.Name == "" {
+		return nil, 0, nil, fmt.Errorf("%w: pool without a name", ErrInvalid)
+	}
+	if stripeSize < pool.Profile.K || stripeSize > MaxStripeSize {
+		return nil, 0, nil, fmt.Errorf("%w: stripe size %d (need k .. %d)", ErrInvalid, stripeSize, MaxStripeSize)
+	}
+	codec, err := s.codec(pool.Profile)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	locs, err := Place(pool.Disks, pool.Profile.N(), key)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	m := &journalpb.Manifest{
+		Pool: pool.Name, DataShards: uint32(pool.Profile.K), ParityShards: uint32(pool.Profile.M),
+		StripeSize: uint32(stripeSize),
+	}
+	for _, l := range locs {
+		if err := s.reachable(l); err != nil {
+			return nil, 0, nil, err
+		}
+		m.Locations = append(m.Locations, &journalpb.ShardLocation{Node: l.Node, Disk: l.Disk})
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	bufs := s.bufPool(pool.Profile.N() * codec.ShardSize(stripeSize))
+	// free holds idle stripe buffers; at most two ever exist.
+	free := make(chan *[]byte, 2)
+	allocated := 0
+	defer func() {
+		for range allocated {
+			bufs.Put(<-free) // every buffer is back once the writer is joined
+		}
+	}()
+	jobs := make(chan stripeJob, 1)
+	var (
+		wg       sync.WaitGroup
+		writeErr error // owned by the writer goroutine until wg.Wait
+	)
+	// The writer goroutine encodes and writes stripes in order. Write owns
+	// it: it ends when jobs is closed, and Write waits for it below.
+	wg.Go(func() {
+		for j := range jobs {
+			if writeErr == nil {
+				st, err := s.writeStripe(ctx, codec, locs, (*j.buf)[:cap(*j.buf)], j.n, len(m.Stripes))
+				if err != nil {
+					writeErr = err
+					cancel(err)
+				} else {
+					m.Stripes = append(m.Stripes, st)
+				}
+			}
+			free <- j.buf
+		}
+	})
+
+	var size int64
+	h := md5.New()
+	readErr := func() error {
+		for {
+			var buf *[]byte
+			select {
+			case buf = <-free:
+			default:
+				if allocated < 2 {
+					buf = bufs.Get().(*[]byte)
+					allocated++
+					break
+				}
+				select {
+				case buf = <-free:
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
+			}
+			n, err := io.ReadFull(r, (*buf)[:stripeSize])
+			size += int64(n)
+			if n == 0 {
+				free <- buf
+			} else {
+				select {
+				case jobs <- stripeJob{buf: buf, n: n}:
+				case <-ctx.Done():
+					free <- buf
+					return context.Cause(ctx)
+				}
+				// MD5 runs while the writer encodes and hashes the same
+				// stripe: both only read bytes [0, n) of the buffer, and
+				// this loop takes no buffer before the hash is done.
+				h.Write((*buf)[:n])
+			}
+			switch {
+			case err == io.EOF || err == io.ErrUnexpectedEOF:
+				return nil
+			case err != nil:
+				return fmt.Errorf("read payload at %d: %w", size, err)
+			}
+		}
+	}()
+	close(jobs)
+	wg.Wait()
+	switch {
+	case writeErr != nil:
+		return nil, 0, nil, writeErr
+	case readErr != nil:
+		return nil, 0, nil, readErr
+	}
+	return m, size, h.Sum(nil), nil
+}
+
+// writeStripe encodes the stripe of n bytes at the start of buf and writes
+// its k+m shards in parallel, hashing each in its own goroutine. All the
+// goroutines are joined before it returns.
+func (s *Store) writeStripe(ctx context.Context, codec *Codec, locs []Location, buf []byte, n, index int) (*journalpb.Stripe, error) {
+	shards, err := codec.encodeInPlace(buf, n)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ids := make([][]byte, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, sh := range shards {
+		wg.Go(func() {
+			id := ShardIDOf(sh)
+			ids[i] = id[:]
+			if err := s.put(ctx, locs[i], id, sh); err != nil {
+				errs[i] = fmt.Errorf("stripe %d shard %d (%s) on %s: %w", index, i, id.short(), locs[i], err)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return nil, err
+	}
+	return &journalpb.Stripe{DataLen: uint32(n), ShardIds: ids}, nil
+}
+
+// firstError returns the first error that is not a cancellation caused by
+// a sibling's failure, or else the first error.
+func firstError(errs []error) error {
+	var first error
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, context.Canceled) {
+			return err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Read writes bytes [off, off+n) of the payload described by m to w. It
+// reads only the data shards covering the range; a shard that is missing,
+// unreachable, corrupt (checksum), of the wrong length or whose content
+// does not hash to its id is replaced by reading further shards, parity
+// included, and rebuilding. Read never writes bytes that did not verify;
+// with fewer than k valid shards of a stripe it returns ErrTooFewShards,
+// having written the stripes before it.
+func (s *Store) Read(ctx context.Context, m *journalpb.Manifest, off, n int64, w io.Writer) error {
+	refs, err := StripeRefs(m)
+	if err != nil {
+		return fmt.Errorf("ecstore: read: %w", err)
+	}
+	var size int64
+	for _, r := range refs {
+		size += int64(r.DataLen)
+	}
+	if off < 0 || n < 0 || off > size || n > size-off {
+		return fmt.Errorf("%w: read [%d, %d+%d) of a %d-byte payload", ErrInvalid, off, off, n, size)
+	}
+	if n == 0 {
+		return nil
+	}
+	codec, err := s.codec(Profile{K: int(m.GetDataShards()), M: int(m.GetParityShards())})
+	if err != nil {
+		return fmt.Errorf("ecstore: read: %w", err)
+	}
+	var start int64
+	for si, ref := range refs {
+		end := start + int64(ref.DataLen)
+		if end > off && start < off+n {
+			lo, hi := max(off, start)-start, min(off+n, end)-start
+			if err := s.readStripe(ctx, codec, ref, int(lo), int(hi), w); err != nil {
+				return fmt.Errorf("ecstore: read pool %q stripe %d: %w", ref.Pool, si, err)
+			}
+		}
+		start = end
+	}
+	return nil
+}
+
+func (s *Store) readStripe(ctx context.Context, codec *Codec, ref StripeRef, lo, hi int, w io.Writer) error {
+	ss := codec.ShardSize(ref.DataLen)
+	first, last := lo/ss, (hi-1)/ss
+	want := make([]bool, len(ref.IDs))
+	for j := first; j <= last; j++ {
+		want[j] = true
+	}
+	shards, err := s.gather(ctx, codec, ref, want, -1)
+	if err != nil {
+		return err
+	}
+	if err := codec.reconstruct(shards, want); err != nil {
+		return err
+	}
+	for j := first; j <= last; j++ {
+		a, b := max(lo-j*ss, 0), min(hi-j*ss, ss)
+		if _, err := w.Write(shards[j][a:b]); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	}
+	return nil
+}
+
+// gather fetches, in parallel, the wanted shards of a stripe and, if any of
+// them is unusable, further shards (never exclude) until k are valid. Each
+// shard is checked for length and content hash. The result has nil for
+// shards not fetched or unusable; it holds every wanted shard (when some
+// are wanted) or at least k valid ones.
+func (s *Store) gather(ctx context.Context, codec *Codec, ref StripeRef, want []bool, exclude int) ([][]byte, error) {
+	n, ss := len(ref.IDs), codec.ShardSize(ref.DataLen)
+	shards := make([][]byte, n)
+	tried := make([]bool, n)
+	errs := make([]error, n)
+	fetch := func(idx []int) {
+		var wg sync.WaitGroup
+		for _, i := range idx {
+			tried[i] = true
+			wg.Go(func() {
+				data, err := s.get(ctx, ref.Locations[i], ref.IDs[i])
+				switch {
+				case err != nil:
+				case len(data) != ss:
+					err = fmt.Errorf("%w: %d bytes, want %d", ErrCorrupt, len(data), ss)
+				case ShardIDOf(data) != ref.IDs[i]:
+					err = fmt.Errorf("%w: content does not match its id", ErrCorrupt)
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("shard %d (%s) on %s: %w", i, ref.IDs[i].short(), ref.Locations[i], err)
+					return
+				}
+				shards[i] = data
+			})
+		}
+		wg.Wait()
+	}
+	var wave []int
+	for i, w := range want {
+		if w && i != exclude {
+			wave = append(wave, i)
+		}
+	}
+	fetch(wave)
+	complete := len(wave) > 0 // with nothing wanted (a repair), fetch k
+	for _, i := range wave {
+		complete = complete && shards[i] != nil
+	}
+	for !complete {
+		valid := 0
+		for _, sh := range shards {
+			if sh != nil {
+				valid++
+			}
+		}
+		need := codec.p.K - valid
+		if need <= 0 {
+			break
+		}
+		wave = wave[:0]
+		for i := 0; i < n && len(wave) < need; i++ {
+			if !tried[i] && i != exclude {
+				wave = append(wave, i)
+			}
+		}
+		if len(wave) < need {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %d of %d shards usable, need %d (first failure: %v)",
+				ErrTooFewShards, valid, n, codec.p.K, firstError(errs))
+		}
+		fetch(wave)
+	}
+	for _, err := range errs {
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("ecstore: shard unusable, read around it", "pool", ref.Pool, "err", err)
+		}
+	}
+	return shards, nil
+}

@@ -1,0 +1,389 @@
+package raftstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ferrydr/ferry/journal/journalpb"
+)
+
+// The metadata index is a bbolt file, the state machine's projection of the
+// log. Its layout (bucket: key -> value):
+//
+//	meta:    "applied" -> u64 raft index of the last applied entry
+//	         "journal" -> u64 last journal index written
+//	         "hlc"     -> u64 wall nanos | u32 logical of the last event
+//	         "seq/"+site -> u64 last origin sequence accepted from site
+//	         "active-pool" -> name of the pool that takes new writes
+//	buckets: name -> BucketCreate event bytes (with HLC and principal)
+//	objects: bucket NUL key -> u64 raft index | u64 journal index | ObjectPut event bytes
+//	shards:  node NUL disk NUL id(32) -> u32 refcount | single-stripe Manifest bytes
+//	nodes:   node id -> NodeRegister bytes
+//	pools:   pool name -> PoolCreate bytes
+//	counts:  "objects" -> u64
+//
+// Values read from bbolt are valid only inside their transaction; every
+// reader here copies (proto.Unmarshal copies bytes fields) before the
+// transaction ends.
+var (
+	bktMeta    = []byte("meta")
+	bktBuckets = []byte("buckets")
+	bktObjects = []byte("objects")
+	bktShards  = []byte("shards")
+	bktNodes   = []byte("nodes")
+	bktPools   = []byte("pools")
+	bktConfig  = []byte("bucket-config")
+	bktUsers   = []byte("users")
+	bktKeys    = []byte("keys")
+
+	keyApplied    = []byte("applied")
+	keyJournal    = []byte("journal")
+	keyHLC        = []byte("hlc")
+	keyActivePool = []byte("active-pool")
+	keyObjects    = []byte("objects")
+)
+
+var allBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktShards, bktNodes, bktPools, bktConfig, bktUsers, bktKeys}
+
+type index struct {
+	db   *bolt.DB
+	path string
+}
+
+func openIndex(path string) (*index, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        5 * time.Second,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+		// A large initial mmap keeps long snapshot read transactions from
+		// blocking writers on a remap.
+		InitialMmapSize: 1 << 30,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("raftstore: open index %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("raftstore: init index %s: %w", path, err), db.Close())
+	}
+	return &index{db: db, path: path}, nil
+}
+
+func (x *index) close() error { return x.db.Close() }
+
+func u64(b []byte) uint64 {
+	if len(b) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+func putU64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+func objectKey(bucket, key string) []byte {
+	k := make([]byte, 0, len(bucket)+1+len(key))
+	k = append(k, bucket...)
+	k = append(k, 0)
+	return append(k, key...)
+}
+
+func shardKey(node, disk string, id []byte) []byte {
+	k := make([]byte, 0, len(node)+len(disk)+2+len(id))
+	k = append(k, node...)
+	k = append(k, 0)
+	k = append(k, disk...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+// objectRecord is an object as the index holds it.
+type objectRecord struct {
+	RaftIndex    uint64
+	JournalIndex uint64
+	Event        *journalpb.Event // kind OBJECT_PUT
+}
+
+func (r *objectRecord) put() *journalpb.ObjectPut { return r.Event.GetObjectPut() }
+
+func encodeObject(raftIndex, journalIndex uint64, ev *journalpb.Event) ([]byte, error) {
+	b, err := proto.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 16, 16+len(b))
+	binary.BigEndian.PutUint64(out, raftIndex)
+	binary.BigEndian.PutUint64(out[8:], journalIndex)
+	return append(out, b...), nil
+}
+
+func decodeObject(v []byte) (*objectRecord, error) {
+	if len(v) < 16 {
+		return nil, fmt.Errorf("%w: object record of %d bytes", ErrCorrupt, len(v))
+	}
+	ev := &journalpb.Event{}
+	if err := proto.Unmarshal(v[16:], ev); err != nil {
+		return nil, fmt.Errorf("%w: object record: %v", ErrCorrupt, err)
+	}
+	return &objectRecord{RaftIndex: u64(v), JournalIndex: u64(v[8:]), Event: ev}, nil
+}
+
+// Read-side queries. Each runs in its own read transaction.
+
+func (x *index) getObject(bucket, key string) (*objectRecord, error) {
+	var rec *objectRecord
+	err := x.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bktBuckets).Get([]byte(bucket)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
+		}
+		v := tx.Bucket(bktObjects).Get(objectKey(bucket, key))
+		if v == nil {
+			return fmt.Errorf("%w: %s/%s", ErrNoSuchKey, bucket, key)
+		}
+		var err error
+		rec, err = decodeObject(v)
+		return err
+	})
+	return rec, err
+}
+
+func (x *index) listObjects(bucket, prefix, startAfter string, limit int) ([]*objectRecord, bool, error) {
+	var out []*objectRecord
+	truncated := false
+	err := x.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bktBuckets).Get([]byte(bucket)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
+		}
+		c := tx.Bucket(bktObjects).Cursor()
+		base := objectKey(bucket, "")
+		seek := objectKey(bucket, prefix)
+		if startAfter != "" && startAfter >= prefix {
+			seek = append(objectKey(bucket, startAfter), 0)
+		}
+		for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
+			name := string(k[len(base):])
+			if !strings.HasPrefix(name, prefix) {
+				break
+			}
+			if len(out) == limit {
+				truncated = true
+				break
+			}
+			rec, err := decodeObject(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, rec)
+		}
+		return nil
+	})
+	return out, truncated, err
+}
+
+type bucketRecord struct {
+	Name    string
+	Created time.Time
+}
+
+func (x *index) listBuckets() ([]bucketRecord, error) {
+	var out []bucketRecord
+	err := x.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktBuckets).ForEach(func(k, v []byte) error {
+			ev := &journalpb.Event{}
+			if err := proto.Unmarshal(v, ev); err != nil {
+				return fmt.Errorf("%w: bucket record %q: %v", ErrCorrupt, k, err)
+			}
+			out = append(out, bucketRecord{Name: string(k), Created: time.Unix(0, ev.GetHlc().GetWallNanos())})
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (x *index) nodes() (map[string]*journalpb.NodeRegister, error) {
+	out := map[string]*journalpb.NodeRegister{}
+	err := x.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktNodes).ForEach(func(k, v []byte) error {
+			n := &journalpb.NodeRegister{}
+			if err := proto.Unmarshal(v, n); err != nil {
+				return fmt.Errorf("%w: node record %q: %v", ErrCorrupt, k, err)
+			}
+			out[string(k)] = n
+			return nil
+		})
+	})
+	return out, err
+}
+
+// poolView is a pool with its disks resolved against the registered nodes.
+type poolView struct {
+	Def    *journalpb.PoolCreate
+	Active bool
+	Disks  []*journalpb.ShardLocation
+}
+
+func (x *index) pools() ([]poolView, error) {
+	var out []poolView
+	err := x.db.View(func(tx *bolt.Tx) error {
+		active := string(tx.Bucket(bktMeta).Get(keyActivePool))
+		var nodes []*journalpb.NodeRegister
+		err := tx.Bucket(bktNodes).ForEach(func(k, v []byte) error {
+			n := &journalpb.NodeRegister{}
+			if err := proto.Unmarshal(v, n); err != nil {
+				return fmt.Errorf("%w: node record %q: %v", ErrCorrupt, k, err)
+			}
+			nodes = append(nodes, n)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bktPools).ForEach(func(k, v []byte) error {
+			p := &journalpb.PoolCreate{}
+			if err := proto.Unmarshal(v, p); err != nil {
+				return fmt.Errorf("%w: pool record %q: %v", ErrCorrupt, k, err)
+			}
+			pv := poolView{Def: p, Active: string(k) == active, Disks: p.GetDisks()}
+			if len(pv.Disks) == 0 {
+				for _, n := range nodes {
+					for _, d := range n.GetDisks() {
+						pv.Disks = append(pv.Disks, &journalpb.ShardLocation{Node: n.GetNode(), Disk: d})
+					}
+				}
+			}
+			out = append(out, pv)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (x *index) activePool() (poolView, error) {
+	pools, err := x.pools()
+	if err != nil {
+		return poolView{}, err
+	}
+	for _, p := range pools {
+		if p.Active {
+			return p, nil
+		}
+	}
+	return poolView{}, fmt.Errorf("%w: no pool has been created yet", ErrUnavailable)
+}
+
+type indexMeta struct {
+	Applied uint64
+	Journal uint64
+	Objects uint64
+}
+
+func (x *index) meta() (indexMeta, error) {
+	var m indexMeta
+	err := x.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktMeta)
+		m.Applied = u64(b.Get(keyApplied))
+		m.Journal = u64(b.Get(keyJournal))
+		m.Objects = u64(tx.Bucket(bktMeta).Get(keyObjects))
+		return nil
+	})
+	return m, err
+}
+
+// shardsOn calls fn for every shard the index expects on node/disk, with
+// the stripe it belongs to (a single-stripe manifest). It reads the index
+// in pages, each in a short read transaction, and calls fn outside any
+// transaction: fn may take long (it rebuilds shards over the network).
+func (x *index) shardsOn(node, disk string, fn func(id []byte, stripe *journalpb.Manifest) error) error {
+	const page = 256
+	prefix := shardKey(node, disk, nil)
+	type ref struct {
+		id []byte
+		m  *journalpb.Manifest
+	}
+	seek := prefix
+	for {
+		var batch []ref
+		err := x.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bktShards).Cursor()
+			for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, prefix) && len(batch) < page; k, v = c.Next() {
+				if len(v) < 4 {
+					return fmt.Errorf("%w: shard record of %d bytes", ErrCorrupt, len(v))
+				}
+				m := &journalpb.Manifest{}
+				if err := proto.Unmarshal(v[4:], m); err != nil {
+					return fmt.Errorf("%w: shard record: %v", ErrCorrupt, err)
+				}
+				batch = append(batch, ref{bytes.Clone(k[len(prefix):]), m})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range batch {
+			if err := fn(r.id, r.m); err != nil {
+				return err
+			}
+		}
+		if len(batch) < page {
+			return nil
+		}
+		seek = append(shardKey(node, disk, batch[len(batch)-1].id), 0)
+	}
+}
+
+func (x *index) shardReferenced(node, disk string, id []byte) (bool, error) {
+	var ok bool
+	err := x.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bktShards).Get(shardKey(node, disk, id)) != nil
+		return nil
+	})
+	return ok, err
+}
+
+// snapshotTx opens the read transaction a snapshot streams from.
+func (x *index) snapshotTx() (*bolt.Tx, error) { return x.db.Begin(false) }
+
+// replaceIndex atomically replaces the index file at path with one built
+// from the snapshot stream r, and opens it.
+func replaceIndex(path string, r io.Reader) (*index, error) {
+	tmp := path + ".restore"
+	if err := readSnapshot(tmp, r); err != nil {
+		return nil, fmt.Errorf("raftstore: restore index: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("raftstore: restore index: %w", err)
+	}
+	if err := syncDir(path); err != nil {
+		return nil, fmt.Errorf("raftstore: restore index: %w", err)
+	}
+	return openIndex(path)
+}
+
+func syncDir(path string) error {
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}

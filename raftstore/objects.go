@@ -1,0 +1,229 @@
+package raftstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ferrydr/ferry/journal/journalpb"
+	"github.com/ferrydr/ferry/raftstore/ecstore"
+	"github.com/ferrydr/ferry/raftstore/nodepb"
+)
+
+// The internal object API: what the S3 and block gateways and ferryctl
+// call. Writes are events through raft; reads are linearizable (they see
+// every write acknowledged before they started).
+
+// CreateBucket creates a bucket.
+func (n *Node) CreateBucket(ctx context.Context, bucket, principal string) error {
+	_, err := n.Propose(ctx, &journalpb.Event{
+		Kind: journalpb.Kind_BUCKET_CREATE, Principal: principal,
+		Body: &journalpb.Event_BucketCreate{BucketCreate: &journalpb.BucketCreate{Bucket: bucket, Owner: n.cfg.Site}},
+	})
+	return err
+}
+
+// DeleteBucket deletes an empty bucket.
+func (n *Node) DeleteBucket(ctx context.Context, bucket, principal string) error {
+	_, err := n.Propose(ctx, &journalpb.Event{
+		Kind: journalpb.Kind_BUCKET_DELETE, Principal: principal,
+		Body: &journalpb.Event_BucketDelete{BucketDelete: &journalpb.BucketDelete{Bucket: bucket}},
+	})
+	return err
+}
+
+// ListBuckets lists the site's buckets.
+func (n *Node) ListBuckets(ctx context.Context) ([]*nodepb.BucketInfo, error) {
+	if err := n.linearize(ctx); err != nil {
+		return nil, err
+	}
+	recs, err := n.fsm.index().listBuckets()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*nodepb.BucketInfo, len(recs))
+	for i, r := range recs {
+		out[i] = &nodepb.BucketInfo{Bucket: r.Name, CreatedUnixNanos: r.Created.UnixNano()}
+	}
+	return out, nil
+}
+
+// PutObject stores body as bucket/key. Small bodies ride inside the event;
+// larger ones are erasure-coded into the active pool first, streaming, and
+// the event carries the manifest. It returns once the event is committed
+// and applied. Shards of a put that fails to commit become garbage and are
+// collected after the grace period.
+func (n *Node) PutObject(ctx context.Context, hdr *nodepb.PutObjectHeader, body io.Reader) (*nodepb.ObjectInfo, error) {
+	if err := validBucketName(hdr.GetBucket()); err != nil {
+		return nil, err
+	}
+	if err := validKey(hdr.GetKey()); err != nil {
+		return nil, err
+	}
+	put := &journalpb.ObjectPut{
+		Bucket: hdr.GetBucket(), Key: hdr.GetKey(), ContentType: hdr.GetContentType(), Metadata: hdr.GetMetadata(),
+	}
+	if hdr.GetIfNoneMatchAny() || hdr.GetIfMatchMd5() != nil {
+		put.Precondition = &journalpb.Precondition{IfNoneMatchAny: hdr.GetIfNoneMatchAny(), IfMatchMd5: hdr.GetIfMatchMd5()}
+	}
+	// Read up to the inline limit; one more byte says the body is larger.
+	head := make([]byte, n.cfg.InlineBytes+1)
+	got, err := io.ReadFull(body, head)
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		sum := md5.Sum(head[:got])
+		put.InlineData, put.Size, put.Md5 = head[:got], int64(got), sum[:]
+	case err != nil:
+		return nil, fmt.Errorf("raftstore: put %s/%s: read body: %w", hdr.GetBucket(), hdr.GetKey(), err)
+	default:
+		pool, err := n.fsm.index().activePool()
+		if err != nil {
+			return nil, err
+		}
+		spec := ecstore.PoolSpec{
+			Name:       pool.Def.GetPool(),
+			Profile:    ecstore.Profile{K: int(pool.Def.GetDataShards()), M: int(pool.Def.GetParityShards())},
+			StripeSize: int(pool.Def.GetStripeSize()),
+		}
+		for _, d := range pool.Disks {
+			spec.Disks = append(spec.Disks, ecstore.Location{Node: d.GetNode(), Disk: d.GetDisk()})
+		}
+		placementKey := []byte(hdr.GetBucket() + "/" + hdr.GetKey() + "/" + n.clock.Now().Proto().String())
+		m, size, sum, err := n.store.Write(ctx, spec, placementKey, io.MultiReader(bytes.NewReader(head), body))
+		if err != nil {
+			return nil, classify(fmt.Errorf("raftstore: put %s/%s: %w", hdr.GetBucket(), hdr.GetKey(), err))
+		}
+		put.Manifest, put.Size, put.Md5 = m, size, sum
+	}
+	if hdr.GetSize() >= 0 && hdr.Size != 0 && put.Size != hdr.GetSize() {
+		return nil, fmt.Errorf("%w: body of %d bytes, header said %d", ErrInvalidArgument, put.Size, hdr.GetSize())
+	}
+	ev := &journalpb.Event{Kind: journalpb.Kind_OBJECT_PUT, Principal: hdr.GetPrincipal(), Body: &journalpb.Event_ObjectPut{ObjectPut: put}}
+	c, err := n.Propose(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	return &nodepb.ObjectInfo{
+		Bucket: put.Bucket, Key: put.Key, Size: put.Size, Md5: put.Md5, ContentType: put.ContentType,
+		Metadata: put.Metadata, Index: c.RaftIndex, ErasureCoded: put.Manifest != nil,
+		MtimeUnixNanos: ev.GetHlc().GetWallNanos(),
+	}, nil
+}
+
+func objectInfo(r *objectRecord) *nodepb.ObjectInfo {
+	p := r.put()
+	return &nodepb.ObjectInfo{
+		Bucket: p.GetBucket(), Key: p.GetKey(), Size: p.GetSize(), Md5: p.GetMd5(), ContentType: p.GetContentType(),
+		Metadata: p.GetMetadata(), MtimeUnixNanos: r.Event.GetHlc().GetWallNanos(), VersionId: p.GetVersionId(),
+		Index: r.RaftIndex, ErasureCoded: p.GetManifest() != nil,
+	}
+}
+
+// HeadObject returns an object's description.
+func (n *Node) HeadObject(ctx context.Context, bucket, key string) (*nodepb.ObjectInfo, error) {
+	if err := n.linearize(ctx); err != nil {
+		return nil, err
+	}
+	rec, err := n.fsm.index().getObject(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	return objectInfo(rec), nil
+}
+
+// GetObject writes bytes [off, off+length) of bucket/key to w (length -1:
+// to the end). info, when not nil, is called with the object's description
+// before any byte is written.
+func (n *Node) GetObject(ctx context.Context, bucket, key string, off, length int64, w io.Writer, info func(*nodepb.ObjectInfo) error) error {
+	if err := n.linearize(ctx); err != nil {
+		return err
+	}
+	rec, err := n.fsm.index().getObject(bucket, key)
+	if err != nil {
+		return err
+	}
+	p := rec.put()
+	if off < 0 || off > p.GetSize() || (off == p.GetSize() && p.GetSize() > 0 && length != 0) {
+		return fmt.Errorf("%w: range start %d outside an object of %d bytes", ErrInvalidArgument, off, p.GetSize())
+	}
+	if length < 0 || off+length > p.GetSize() {
+		length = p.GetSize() - off
+	}
+	if info != nil {
+		if err := info(objectInfo(rec)); err != nil {
+			return err
+		}
+	}
+	if p.GetManifest() == nil {
+		_, err := w.Write(p.GetInlineData()[off : off+length])
+		return err
+	}
+	return classify(n.store.Read(ctx, p.GetManifest(), off, length, w))
+}
+
+// DeleteObject removes bucket/key; ifMatch, when set, must equal the
+// object's MD5 at commit time.
+func (n *Node) DeleteObject(ctx context.Context, bucket, key string, ifMatch []byte, principal string) (uint64, error) {
+	d := &journalpb.ObjectDelete{Bucket: bucket, Key: key}
+	if ifMatch != nil {
+		d.Precondition = &journalpb.Precondition{IfMatchMd5: ifMatch}
+	}
+	c, err := n.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_OBJECT_DELETE, Principal: principal, Body: &journalpb.Event_ObjectDelete{ObjectDelete: d}})
+	return c.RaftIndex, err
+}
+
+// MaxListLimit caps one page of a listing.
+const MaxListLimit = 1000
+
+// ListObjects lists bucket's objects whose keys start with prefix, after
+// startAfter, at most limit (1..MaxListLimit; 0 means MaxListLimit).
+func (n *Node) ListObjects(ctx context.Context, bucket, prefix, startAfter string, limit int) ([]*nodepb.ObjectInfo, bool, error) {
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	if err := n.linearize(ctx); err != nil {
+		return nil, false, err
+	}
+	recs, truncated, err := n.fsm.index().listObjects(bucket, prefix, startAfter, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]*nodepb.ObjectInfo, len(recs))
+	for i, r := range recs {
+		out[i] = objectInfo(r)
+	}
+	return out, truncated, nil
+}
+
+// Scrub verifies this node's shards and repairs what it can.
+func (n *Node) Scrub(ctx context.Context, deep bool) (ecstore.ScrubReport, error) {
+	return n.store.Scrub(ctx, &indexRefs{idx: n.fsm.index()}, ecstore.ScrubOptions{Deep: deep})
+}
+
+// CollectGarbage removes this node's shard files that no committed event
+// references and that are older than the grace period.
+func (n *Node) CollectGarbage(ctx context.Context) (int, error) {
+	idx := n.fsm.index()
+	referenced := func(disk string, id ecstore.ShardID) bool {
+		ok, err := idx.shardReferenced(n.cfg.NodeID, disk, id[:])
+		return ok || err != nil // when in doubt, keep
+	}
+	return n.store.CollectGarbage(ctx, referenced, n.cfg.GCGrace, time.Now())
+}
+
+// indexRefs serves the index's expected shards to the scrubber.
+type indexRefs struct{ idx *index }
+
+func (r *indexRefs) ShardsOn(node, disk string, fn func(id ecstore.ShardID, ref ecstore.StripeRef) error) error {
+	return r.idx.shardsOn(node, disk, func(id []byte, m *journalpb.Manifest) error {
+		refs, err := ecstore.StripeRefs(m)
+		if err != nil || len(refs) != 1 || len(id) != len(ecstore.ShardID{}) {
+			return fmt.Errorf("%w: shard record for %s/%s: %v", ErrCorrupt, node, disk, err)
+		}
+		return fn(ecstore.ShardID(id), refs[0])
+	})
+}
