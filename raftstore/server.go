@@ -177,6 +177,11 @@ func (s *server) PutShard(_ context.Context, req *nodepb.PutShardRequest) (*node
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	// A shard is stored under its content address; refuse bytes that do not
+	// match it, so a bad sender cannot plant data under another shard's id.
+	if ecstore.ShardIDOf(req.GetData()) != id {
+		return nil, toStatus(fmt.Errorf("%w: shard %s: data does not match its id", ErrInvalidArgument, id))
+	}
 	if err := s.n.disks.Put(req.GetDisk(), id, req.GetData()); err != nil {
 		return nil, toStatus(err)
 	}

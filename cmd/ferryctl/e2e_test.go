@@ -115,7 +115,11 @@ func TestFerryctlAgainstFerryd(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		out, code := c.run("--json", "status")
-		if code == 0 && strings.Contains(out, `"active": true`) && strings.Contains(out, `"state": "Leader"`) {
+		var st struct {
+			State string
+			Pools []struct{ Active bool }
+		}
+		if code == 0 && json.Unmarshal([]byte(out), &st) == nil && st.State == "Leader" && len(st.Pools) == 1 && st.Pools[0].Active {
 			break
 		}
 		if time.Now().After(deadline) {
