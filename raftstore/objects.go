@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/ferrydr/ferry/journal/journalpb"
@@ -80,6 +81,11 @@ func (n *Node) PutObject(ctx context.Context, hdr *nodepb.PutObjectHeader, body 
 	case err != nil:
 		return nil, fmt.Errorf("raftstore: put %s/%s: read body: %w", hdr.GetBucket(), hdr.GetKey(), err)
 	default:
+		// See every pool change acknowledged before this put, so a pool
+		// just created takes the write.
+		if err := n.linearize(ctx); err != nil {
+			return nil, err
+		}
 		pool, err := n.fsm.index().activePool()
 		if err != nil {
 			return nil, err
@@ -226,4 +232,37 @@ func (r *indexRefs) ShardsOn(node, disk string, fn func(id ecstore.ShardID, ref 
 		}
 		return fn(ecstore.ShardID(id), refs[0])
 	})
+}
+
+// CreatePool adds a pool that takes every new write from now on; objects
+// already written stay where their manifests say. disks, when given, must
+// be registered disks; empty means every registered disk, now and later.
+func (n *Node) CreatePool(ctx context.Context, req *nodepb.CreatePoolRequest) error {
+	p := ecstore.Profile{K: int(req.GetDataShards()), M: int(req.GetParityShards())}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("%w: pool %s: %v", ErrInvalidArgument, req.GetPool(), err)
+	}
+	if req.GetPool() == "" {
+		return fmt.Errorf("%w: pool name is required", ErrInvalidArgument)
+	}
+	nodes, err := n.fsm.index().nodes()
+	if err != nil {
+		return err
+	}
+	for _, d := range req.GetDisks() {
+		if !slices.Contains(nodes[d.GetNode()].GetDisks(), d.GetDisk()) {
+			return fmt.Errorf("%w: disk %s/%s is not registered", ErrInvalidArgument, d.GetNode(), d.GetDisk())
+		}
+	}
+	if len(req.GetDisks()) > 0 && len(req.GetDisks()) < p.N() {
+		return fmt.Errorf("%w: pool %s: %d disks for %d shards per stripe", ErrInvalidArgument, req.GetPool(), len(req.GetDisks()), p.N())
+	}
+	stripe := req.GetStripeSize()
+	if stripe == 0 {
+		stripe = uint32(n.cfg.StripeBytes)
+	}
+	_, err = n.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_POOL_CREATE, Principal: req.GetPrincipal(), Body: &journalpb.Event_PoolCreate{PoolCreate: &journalpb.PoolCreate{
+		Pool: req.GetPool(), DataShards: req.GetDataShards(), ParityShards: req.GetParityShards(), Disks: req.GetDisks(), StripeSize: stripe,
+	}}})
+	return err
 }

@@ -214,6 +214,13 @@ func (s *server) RemoveMember(ctx context.Context, req *nodepb.RemoveMemberReque
 	return &nodepb.RemoveMemberResponse{}, nil
 }
 
+func (s *server) CreatePool(ctx context.Context, req *nodepb.CreatePoolRequest) (*nodepb.CreatePoolResponse, error) {
+	if err := s.n.CreatePool(ctx, req); err != nil {
+		return nil, toStatus(err)
+	}
+	return &nodepb.CreatePoolResponse{}, nil
+}
+
 func (s *server) Status(ctx context.Context, _ *nodepb.StatusRequest) (*nodepb.StatusResponse, error) {
 	st, err := s.n.Status(ctx)
 	return st, toStatus(err)

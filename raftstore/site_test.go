@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ferrydr/ferry/journal/journalpb"
 	"github.com/ferrydr/ferry/raftstore"
 	"github.com/ferrydr/ferry/raftstore/nodepb"
 	"github.com/ferrydr/ferry/raftstore/raftstoretest"
@@ -424,5 +425,89 @@ func TestNodeAPIRejectsBadRequests(t *testing.T) {
 	resp, err := cl.ListObjects(ctx, &nodepb.ListObjectsRequest{Bucket: "good-bucket"})
 	if err != nil || len(resp.GetObjects()) != 1 || resp.GetObjects()[0].GetKey() != "small" {
 		t.Fatalf("objects after bad requests: %v, %v", resp.GetObjects(), err)
+	}
+}
+
+// TestPoolExpansionGCAndMembership: a new pool takes new writes while data
+// in the old pool stays readable where it is; shards of deleted objects are
+// collected; a member can be removed.
+func TestPoolExpansionGCAndMembership(t *testing.T) {
+	rng := seed(t)
+	c := raftstoretest.New(t, raftstoretest.Options{Tune: func(_ int, cfg *raftstore.Config) { cfg.GCGrace = 0 }})
+	ctx := ctxT(t, 2*time.Minute)
+	n := c.Nodes[1]
+	if err := n.CreateBucket(ctx, "bkt1", "test"); err != nil {
+		t.Fatal(err)
+	}
+	old := payload(rng, 600<<10)
+	if _, err := put(ctx, n, "bkt1", "old", old); err != nil {
+		t.Fatal(err)
+	}
+	bad := &nodepb.CreatePoolRequest{Pool: "p2", DataShards: 2, ParityShards: 1, Disks: []*journalpb.ShardLocation{{Node: "n1", Disk: "d9"}}}
+	if err := n.CreatePool(ctx, bad); !errors.Is(err, raftstore.ErrInvalidArgument) {
+		t.Fatalf("pool on an unknown disk: %v", err)
+	}
+	p2 := &nodepb.CreatePoolRequest{Pool: "p2", DataShards: 2, ParityShards: 1, Disks: []*journalpb.ShardLocation{
+		{Node: "n1", Disk: "d1"}, {Node: "n2", Disk: "d1"}, {Node: "n3", Disk: "d1"}}}
+	if err := n.CreatePool(ctx, p2); err != nil {
+		t.Fatal(err)
+	}
+	fresh := payload(rng, 300<<10)
+	if _, err := put(ctx, c.Nodes[2], "bkt1", "new", fresh); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key  string
+		data []byte
+		pool string
+	}{{"old", old, "default"}, {"new", fresh, "p2"}} {
+		got, err := get(ctx, c.Nodes[0], "bkt1", tc.key)
+		if err != nil || !bytes.Equal(got, tc.data) {
+			t.Fatalf("%s: %v", tc.key, err)
+		}
+		m, err := n.ManifestForTest(ctx, "bkt1", tc.key)
+		if err != nil || m.GetPool() != tc.pool {
+			t.Fatalf("%s is in pool %q (%v), want %s", tc.key, m.GetPool(), err, tc.pool)
+		}
+		for _, l := range m.GetLocations() {
+			if tc.pool == "p2" && l.GetDisk() != "d1" {
+				t.Fatalf("new object has a shard on %s/%s, outside pool p2", l.GetNode(), l.GetDisk())
+			}
+		}
+	}
+	// Delete the old object: its shards become garbage and are collected.
+	delIdx, err := n.DeleteObject(ctx, "bkt1", "old", nil, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.WaitApplied(delIdx)
+	removed := 0
+	for _, node := range c.Nodes {
+		r, err := node.CollectGarbage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		removed += r
+	}
+	if removed != 3*6 { // 3 stripes × 6 shards of the old object
+		t.Fatalf("gc removed %d shard files, want 18", removed)
+	}
+	if got, err := get(ctx, c.Nodes[0], "bkt1", "new"); err != nil || !bytes.Equal(got, fresh) {
+		t.Fatalf("gc removed a referenced shard: %v", err)
+	}
+	// Remove a member: the site goes on with two voters.
+	if err := c.Nodes[0].RemoveMember(ctx, "n3"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Nodes[1].Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.GetMembers()) != 2 {
+		t.Fatalf("members after remove: %v", st.GetMembers())
+	}
+	c.Stop(2)
+	if _, err := put(ctx, c.Nodes[0], "bkt1", "small", []byte("still writable")); err != nil {
+		t.Fatalf("write after removing a member: %v", err)
 	}
 }

@@ -13,6 +13,9 @@
 //	obj get BUCKET/KEY FILE     download to FILE ("-" for standard output)
 //	obj ls BUCKET[/PREFIX]      list objects
 //	obj rm BUCKET/KEY           delete an object
+//	pool create NAME [--profile K+M] [--disks NODE/DISK,...] [--stripe-bytes N]
+//	                            add a pool that takes new writes (default 4+2 over every disk)
+//	pool ls                     list pools
 //	scrub [--deep]              verify and repair the node's shards now
 //
 // The node is --addr, else $FERRY_ADDR, else 127.0.0.1:7400.
@@ -38,6 +41,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ferrydr/ferry/journal/journalpb"
 	"github.com/ferrydr/ferry/raftstore"
 	"github.com/ferrydr/ferry/raftstore/nodepb"
 )
@@ -82,7 +86,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: ferryctl [--addr ADDR] [--json] [--timeout D] COMMAND ...")
 		fmt.Fprintln(stderr, "commands: status | members add NODE RAFTADDR [--nonvoter] | members remove NODE |")
 		fmt.Fprintln(stderr, "  bucket create|rm BUCKET | bucket ls | obj put BUCKET/KEY FILE | obj get BUCKET/KEY FILE |")
-		fmt.Fprintln(stderr, "  obj ls BUCKET[/PREFIX] | obj rm BUCKET/KEY | scrub [--deep]")
+		fmt.Fprintln(stderr, "  obj ls BUCKET[/PREFIX] | obj rm BUCKET/KEY | pool create NAME [--profile K+M] [--disks N/D,...] |")
+		fmt.Fprintln(stderr, "  pool ls | scrub [--deep]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -175,6 +180,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		}
 		_, err = c.client.DeleteObject(ctx, &nodepb.DeleteObjectRequest{Bucket: b, Key: k, Principal: principal()})
 		return c.done(err, "deleted %s/%s", b, k)
+	case cmd == "pool" && sub == "create":
+		return c.poolCreate(ctx, rest[1:])
+	case cmd == "pool" && sub == "ls" && len(rest) == 1:
+		return c.poolLs(ctx)
 	case cmd == "scrub":
 		return c.scrub(ctx, rest)
 	}
@@ -487,4 +496,55 @@ func (c *cli) scrub(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.stdout, "checked %d, corrupt %d, missing %d, repaired %d, unrepairable %d\n",
 		resp.GetChecked(), resp.GetCorrupt(), resp.GetMissing(), resp.GetRepaired(), resp.GetUnrepairable())
 	return nil
+}
+
+func (c *cli) poolCreate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("pool create", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	profile := fs.String("profile", "4+2", "erasure-coding profile K+M")
+	disks := fs.String("disks", "", "comma-separated NODE/DISK list (default: every registered disk, now and later)")
+	stripe := fs.Uint("stripe-bytes", 0, "payload per stripe (default: the node's)")
+	if len(args) == 0 {
+		return usage("pool create NAME [--profile K+M] [--disks NODE/DISK,...]")
+	}
+	name := args[0]
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+		return usage("pool create NAME [--profile K+M] [--disks NODE/DISK,...]")
+	}
+	var k, m uint32
+	if _, err := fmt.Sscanf(*profile, "%d+%d", &k, &m); err != nil {
+		return usage("profile %q: want K+M, e.g. 4+2", *profile)
+	}
+	req := &nodepb.CreatePoolRequest{Pool: name, DataShards: k, ParityShards: m, StripeSize: uint32(*stripe), Principal: principal()}
+	if *disks != "" {
+		for _, d := range strings.Split(*disks, ",") {
+			node, disk, ok := strings.Cut(strings.TrimSpace(d), "/")
+			if !ok || node == "" || disk == "" {
+				return usage("disk %q: want NODE/DISK", d)
+			}
+			req.Disks = append(req.Disks, &journalpb.ShardLocation{Node: node, Disk: disk})
+		}
+	}
+	_, err := c.client.CreatePool(ctx, req)
+	return c.done(err, "created pool %s (%d+%d); it takes new writes", name, k, m)
+}
+
+func (c *cli) poolLs(ctx context.Context) error {
+	st, err := c.client.Status(ctx, &nodepb.StatusRequest{})
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(&nodepb.StatusResponse{Pools: st.GetPools()})
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "POOL\tPROFILE\tACTIVE\tDISKS")
+	for _, p := range st.GetPools() {
+		var disks []string
+		for _, d := range p.GetDisks() {
+			disks = append(disks, d.GetNode()+"/"+d.GetDisk())
+		}
+		fmt.Fprintf(w, "%s\t%d+%d\t%v\t%s\n", p.GetPool(), p.GetDataShards(), p.GetParityShards(), p.GetActive(), strings.Join(disks, ","))
+	}
+	return w.Flush()
 }

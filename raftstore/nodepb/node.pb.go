@@ -1582,6 +1582,128 @@ func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
 	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{27}
 }
 
+type CreatePoolRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Pool         string                 `protobuf:"bytes,1,opt,name=pool,proto3" json:"pool,omitempty"`
+	DataShards   uint32                 `protobuf:"varint,2,opt,name=data_shards,json=dataShards,proto3" json:"data_shards,omitempty"`
+	ParityShards uint32                 `protobuf:"varint,3,opt,name=parity_shards,json=parityShards,proto3" json:"parity_shards,omitempty"`
+	// Disks as node/disk; empty: every registered disk, now and later.
+	Disks []*journalpb.ShardLocation `protobuf:"bytes,4,rep,name=disks,proto3" json:"disks,omitempty"`
+	// Payload per stripe; 0: the node's configured stripe size.
+	StripeSize    uint32 `protobuf:"varint,5,opt,name=stripe_size,json=stripeSize,proto3" json:"stripe_size,omitempty"`
+	Principal     string `protobuf:"bytes,6,opt,name=principal,proto3" json:"principal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePoolRequest) Reset() {
+	*x = CreatePoolRequest{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePoolRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePoolRequest) ProtoMessage() {}
+
+func (x *CreatePoolRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePoolRequest.ProtoReflect.Descriptor instead.
+func (*CreatePoolRequest) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CreatePoolRequest) GetPool() string {
+	if x != nil {
+		return x.Pool
+	}
+	return ""
+}
+
+func (x *CreatePoolRequest) GetDataShards() uint32 {
+	if x != nil {
+		return x.DataShards
+	}
+	return 0
+}
+
+func (x *CreatePoolRequest) GetParityShards() uint32 {
+	if x != nil {
+		return x.ParityShards
+	}
+	return 0
+}
+
+func (x *CreatePoolRequest) GetDisks() []*journalpb.ShardLocation {
+	if x != nil {
+		return x.Disks
+	}
+	return nil
+}
+
+func (x *CreatePoolRequest) GetStripeSize() uint32 {
+	if x != nil {
+		return x.StripeSize
+	}
+	return 0
+}
+
+func (x *CreatePoolRequest) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+type CreatePoolResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePoolResponse) Reset() {
+	*x = CreatePoolResponse{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePoolResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePoolResponse) ProtoMessage() {}
+
+func (x *CreatePoolResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePoolResponse.ProtoReflect.Descriptor instead.
+func (*CreatePoolResponse) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{29}
+}
+
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1590,7 +1712,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[28]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +1724,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[28]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1615,7 +1737,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{28}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{30}
 }
 
 type Member struct {
@@ -1631,7 +1753,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[29]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1643,7 +1765,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[29]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1656,7 +1778,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{29}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Member) GetNode() string {
@@ -1706,7 +1828,7 @@ type DiskHealth struct {
 
 func (x *DiskHealth) Reset() {
 	*x = DiskHealth{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[30]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1718,7 +1840,7 @@ func (x *DiskHealth) String() string {
 func (*DiskHealth) ProtoMessage() {}
 
 func (x *DiskHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[30]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1731,7 +1853,7 @@ func (x *DiskHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiskHealth.ProtoReflect.Descriptor instead.
 func (*DiskHealth) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{30}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DiskHealth) GetNode() string {
@@ -1775,7 +1897,7 @@ type PoolStatus struct {
 
 func (x *PoolStatus) Reset() {
 	*x = PoolStatus{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[31]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1787,7 +1909,7 @@ func (x *PoolStatus) String() string {
 func (*PoolStatus) ProtoMessage() {}
 
 func (x *PoolStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[31]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1800,7 +1922,7 @@ func (x *PoolStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolStatus.ProtoReflect.Descriptor instead.
 func (*PoolStatus) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{31}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PoolStatus) GetPool() string {
@@ -1865,7 +1987,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[32]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +1999,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[32]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +2012,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{32}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *StatusResponse) GetNode() string {
@@ -2021,7 +2143,7 @@ type ScrubRequest struct {
 
 func (x *ScrubRequest) Reset() {
 	*x = ScrubRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[33]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2155,7 @@ func (x *ScrubRequest) String() string {
 func (*ScrubRequest) ProtoMessage() {}
 
 func (x *ScrubRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[33]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2168,7 @@ func (x *ScrubRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScrubRequest.ProtoReflect.Descriptor instead.
 func (*ScrubRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{33}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ScrubRequest) GetDeep() bool {
@@ -2069,7 +2191,7 @@ type ScrubResponse struct {
 
 func (x *ScrubResponse) Reset() {
 	*x = ScrubResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[34]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2203,7 @@ func (x *ScrubResponse) String() string {
 func (*ScrubResponse) ProtoMessage() {}
 
 func (x *ScrubResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[34]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2216,7 @@ func (x *ScrubResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScrubResponse.ProtoReflect.Descriptor instead.
 func (*ScrubResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{34}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ScrubResponse) GetChecked() uint64 {
@@ -2239,7 +2361,17 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\x11AddMemberResponse\")\n" +
 	"\x13RemoveMemberRequest\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\"\x16\n" +
-	"\x14RemoveMemberResponse\"\x0f\n" +
+	"\x14RemoveMemberResponse\"\xe3\x01\n" +
+	"\x11CreatePoolRequest\x12\x12\n" +
+	"\x04pool\x18\x01 \x01(\tR\x04pool\x12\x1f\n" +
+	"\vdata_shards\x18\x02 \x01(\rR\n" +
+	"dataShards\x12#\n" +
+	"\rparity_shards\x18\x03 \x01(\rR\fparityShards\x125\n" +
+	"\x05disks\x18\x04 \x03(\v2\x1f.ferry.journal.v1.ShardLocationR\x05disks\x12\x1f\n" +
+	"\vstripe_size\x18\x05 \x01(\rR\n" +
+	"stripeSize\x12\x1c\n" +
+	"\tprincipal\x18\x06 \x01(\tR\tprincipal\"\x14\n" +
+	"\x12CreatePoolResponse\"\x0f\n" +
 	"\rStatusRequest\"\x82\x01\n" +
 	"\x06Member\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x1b\n" +
@@ -2288,7 +2420,7 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\acorrupt\x18\x02 \x01(\x04R\acorrupt\x12\x18\n" +
 	"\amissing\x18\x03 \x01(\x04R\amissing\x12\x1a\n" +
 	"\brepaired\x18\x04 \x01(\x04R\brepaired\x12\"\n" +
-	"\funrepairable\x18\x05 \x01(\x04R\funrepairable2\x83\n" +
+	"\funrepairable\x18\x05 \x01(\x04R\funrepairable2\xd6\n" +
 	"\n" +
 	"\x04Node\x12H\n" +
 	"\aPropose\x12\x1d.ferry.node.v1.ProposeRequest\x1a\x1e.ferry.node.v1.ProposeResponse\x12N\n" +
@@ -2305,7 +2437,9 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\bPutShard\x12\x1e.ferry.node.v1.PutShardRequest\x1a\x1f.ferry.node.v1.PutShardResponse\x12K\n" +
 	"\bGetShard\x12\x1e.ferry.node.v1.GetShardRequest\x1a\x1f.ferry.node.v1.GetShardResponse\x12N\n" +
 	"\tAddMember\x12\x1f.ferry.node.v1.AddMemberRequest\x1a .ferry.node.v1.AddMemberResponse\x12W\n" +
-	"\fRemoveMember\x12\".ferry.node.v1.RemoveMemberRequest\x1a#.ferry.node.v1.RemoveMemberResponse\x12E\n" +
+	"\fRemoveMember\x12\".ferry.node.v1.RemoveMemberRequest\x1a#.ferry.node.v1.RemoveMemberResponse\x12Q\n" +
+	"\n" +
+	"CreatePool\x12 .ferry.node.v1.CreatePoolRequest\x1a!.ferry.node.v1.CreatePoolResponse\x12E\n" +
 	"\x06Status\x12\x1c.ferry.node.v1.StatusRequest\x1a\x1d.ferry.node.v1.StatusResponse\x12B\n" +
 	"\x05Scrub\x12\x1b.ferry.node.v1.ScrubRequest\x1a\x1c.ferry.node.v1.ScrubResponseB+Z)github.com/ferrydr/ferry/raftstore/nodepbb\x06proto3"
 
@@ -2321,95 +2455,101 @@ func file_raftstore_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_raftstore_nodepb_node_proto_rawDescData
 }
 
-var file_raftstore_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_raftstore_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_raftstore_nodepb_node_proto_goTypes = []any{
-	(*ProposeRequest)(nil),       // 0: ferry.node.v1.ProposeRequest
-	(*ProposeResponse)(nil),      // 1: ferry.node.v1.ProposeResponse
-	(*ReadIndexRequest)(nil),     // 2: ferry.node.v1.ReadIndexRequest
-	(*ReadIndexResponse)(nil),    // 3: ferry.node.v1.ReadIndexResponse
-	(*PutObjectRequest)(nil),     // 4: ferry.node.v1.PutObjectRequest
-	(*PutObjectHeader)(nil),      // 5: ferry.node.v1.PutObjectHeader
-	(*ObjectInfo)(nil),           // 6: ferry.node.v1.ObjectInfo
-	(*GetObjectRequest)(nil),     // 7: ferry.node.v1.GetObjectRequest
-	(*GetObjectResponse)(nil),    // 8: ferry.node.v1.GetObjectResponse
-	(*HeadObjectRequest)(nil),    // 9: ferry.node.v1.HeadObjectRequest
-	(*DeleteObjectRequest)(nil),  // 10: ferry.node.v1.DeleteObjectRequest
-	(*DeleteObjectResponse)(nil), // 11: ferry.node.v1.DeleteObjectResponse
-	(*ListObjectsRequest)(nil),   // 12: ferry.node.v1.ListObjectsRequest
-	(*ListObjectsResponse)(nil),  // 13: ferry.node.v1.ListObjectsResponse
-	(*CreateBucketRequest)(nil),  // 14: ferry.node.v1.CreateBucketRequest
-	(*BucketInfo)(nil),           // 15: ferry.node.v1.BucketInfo
-	(*DeleteBucketRequest)(nil),  // 16: ferry.node.v1.DeleteBucketRequest
-	(*DeleteBucketResponse)(nil), // 17: ferry.node.v1.DeleteBucketResponse
-	(*ListBucketsRequest)(nil),   // 18: ferry.node.v1.ListBucketsRequest
-	(*ListBucketsResponse)(nil),  // 19: ferry.node.v1.ListBucketsResponse
-	(*PutShardRequest)(nil),      // 20: ferry.node.v1.PutShardRequest
-	(*PutShardResponse)(nil),     // 21: ferry.node.v1.PutShardResponse
-	(*GetShardRequest)(nil),      // 22: ferry.node.v1.GetShardRequest
-	(*GetShardResponse)(nil),     // 23: ferry.node.v1.GetShardResponse
-	(*AddMemberRequest)(nil),     // 24: ferry.node.v1.AddMemberRequest
-	(*AddMemberResponse)(nil),    // 25: ferry.node.v1.AddMemberResponse
-	(*RemoveMemberRequest)(nil),  // 26: ferry.node.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil), // 27: ferry.node.v1.RemoveMemberResponse
-	(*StatusRequest)(nil),        // 28: ferry.node.v1.StatusRequest
-	(*Member)(nil),               // 29: ferry.node.v1.Member
-	(*DiskHealth)(nil),           // 30: ferry.node.v1.DiskHealth
-	(*PoolStatus)(nil),           // 31: ferry.node.v1.PoolStatus
-	(*StatusResponse)(nil),       // 32: ferry.node.v1.StatusResponse
-	(*ScrubRequest)(nil),         // 33: ferry.node.v1.ScrubRequest
-	(*ScrubResponse)(nil),        // 34: ferry.node.v1.ScrubResponse
-	nil,                          // 35: ferry.node.v1.PutObjectHeader.MetadataEntry
-	nil,                          // 36: ferry.node.v1.ObjectInfo.MetadataEntry
-	(*journalpb.Event)(nil),      // 37: ferry.journal.v1.Event
+	(*ProposeRequest)(nil),          // 0: ferry.node.v1.ProposeRequest
+	(*ProposeResponse)(nil),         // 1: ferry.node.v1.ProposeResponse
+	(*ReadIndexRequest)(nil),        // 2: ferry.node.v1.ReadIndexRequest
+	(*ReadIndexResponse)(nil),       // 3: ferry.node.v1.ReadIndexResponse
+	(*PutObjectRequest)(nil),        // 4: ferry.node.v1.PutObjectRequest
+	(*PutObjectHeader)(nil),         // 5: ferry.node.v1.PutObjectHeader
+	(*ObjectInfo)(nil),              // 6: ferry.node.v1.ObjectInfo
+	(*GetObjectRequest)(nil),        // 7: ferry.node.v1.GetObjectRequest
+	(*GetObjectResponse)(nil),       // 8: ferry.node.v1.GetObjectResponse
+	(*HeadObjectRequest)(nil),       // 9: ferry.node.v1.HeadObjectRequest
+	(*DeleteObjectRequest)(nil),     // 10: ferry.node.v1.DeleteObjectRequest
+	(*DeleteObjectResponse)(nil),    // 11: ferry.node.v1.DeleteObjectResponse
+	(*ListObjectsRequest)(nil),      // 12: ferry.node.v1.ListObjectsRequest
+	(*ListObjectsResponse)(nil),     // 13: ferry.node.v1.ListObjectsResponse
+	(*CreateBucketRequest)(nil),     // 14: ferry.node.v1.CreateBucketRequest
+	(*BucketInfo)(nil),              // 15: ferry.node.v1.BucketInfo
+	(*DeleteBucketRequest)(nil),     // 16: ferry.node.v1.DeleteBucketRequest
+	(*DeleteBucketResponse)(nil),    // 17: ferry.node.v1.DeleteBucketResponse
+	(*ListBucketsRequest)(nil),      // 18: ferry.node.v1.ListBucketsRequest
+	(*ListBucketsResponse)(nil),     // 19: ferry.node.v1.ListBucketsResponse
+	(*PutShardRequest)(nil),         // 20: ferry.node.v1.PutShardRequest
+	(*PutShardResponse)(nil),        // 21: ferry.node.v1.PutShardResponse
+	(*GetShardRequest)(nil),         // 22: ferry.node.v1.GetShardRequest
+	(*GetShardResponse)(nil),        // 23: ferry.node.v1.GetShardResponse
+	(*AddMemberRequest)(nil),        // 24: ferry.node.v1.AddMemberRequest
+	(*AddMemberResponse)(nil),       // 25: ferry.node.v1.AddMemberResponse
+	(*RemoveMemberRequest)(nil),     // 26: ferry.node.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),    // 27: ferry.node.v1.RemoveMemberResponse
+	(*CreatePoolRequest)(nil),       // 28: ferry.node.v1.CreatePoolRequest
+	(*CreatePoolResponse)(nil),      // 29: ferry.node.v1.CreatePoolResponse
+	(*StatusRequest)(nil),           // 30: ferry.node.v1.StatusRequest
+	(*Member)(nil),                  // 31: ferry.node.v1.Member
+	(*DiskHealth)(nil),              // 32: ferry.node.v1.DiskHealth
+	(*PoolStatus)(nil),              // 33: ferry.node.v1.PoolStatus
+	(*StatusResponse)(nil),          // 34: ferry.node.v1.StatusResponse
+	(*ScrubRequest)(nil),            // 35: ferry.node.v1.ScrubRequest
+	(*ScrubResponse)(nil),           // 36: ferry.node.v1.ScrubResponse
+	nil,                             // 37: ferry.node.v1.PutObjectHeader.MetadataEntry
+	nil,                             // 38: ferry.node.v1.ObjectInfo.MetadataEntry
+	(*journalpb.Event)(nil),         // 39: ferry.journal.v1.Event
+	(*journalpb.ShardLocation)(nil), // 40: ferry.journal.v1.ShardLocation
 }
 var file_raftstore_nodepb_node_proto_depIdxs = []int32{
-	37, // 0: ferry.node.v1.ProposeRequest.event:type_name -> ferry.journal.v1.Event
+	39, // 0: ferry.node.v1.ProposeRequest.event:type_name -> ferry.journal.v1.Event
 	5,  // 1: ferry.node.v1.PutObjectRequest.header:type_name -> ferry.node.v1.PutObjectHeader
-	35, // 2: ferry.node.v1.PutObjectHeader.metadata:type_name -> ferry.node.v1.PutObjectHeader.MetadataEntry
-	36, // 3: ferry.node.v1.ObjectInfo.metadata:type_name -> ferry.node.v1.ObjectInfo.MetadataEntry
+	37, // 2: ferry.node.v1.PutObjectHeader.metadata:type_name -> ferry.node.v1.PutObjectHeader.MetadataEntry
+	38, // 3: ferry.node.v1.ObjectInfo.metadata:type_name -> ferry.node.v1.ObjectInfo.MetadataEntry
 	6,  // 4: ferry.node.v1.GetObjectResponse.info:type_name -> ferry.node.v1.ObjectInfo
 	6,  // 5: ferry.node.v1.ListObjectsResponse.objects:type_name -> ferry.node.v1.ObjectInfo
 	15, // 6: ferry.node.v1.ListBucketsResponse.buckets:type_name -> ferry.node.v1.BucketInfo
-	30, // 7: ferry.node.v1.PoolStatus.disks:type_name -> ferry.node.v1.DiskHealth
-	29, // 8: ferry.node.v1.StatusResponse.members:type_name -> ferry.node.v1.Member
-	31, // 9: ferry.node.v1.StatusResponse.pools:type_name -> ferry.node.v1.PoolStatus
-	0,  // 10: ferry.node.v1.Node.Propose:input_type -> ferry.node.v1.ProposeRequest
-	2,  // 11: ferry.node.v1.Node.ReadIndex:input_type -> ferry.node.v1.ReadIndexRequest
-	4,  // 12: ferry.node.v1.Node.PutObject:input_type -> ferry.node.v1.PutObjectRequest
-	7,  // 13: ferry.node.v1.Node.GetObject:input_type -> ferry.node.v1.GetObjectRequest
-	9,  // 14: ferry.node.v1.Node.HeadObject:input_type -> ferry.node.v1.HeadObjectRequest
-	10, // 15: ferry.node.v1.Node.DeleteObject:input_type -> ferry.node.v1.DeleteObjectRequest
-	12, // 16: ferry.node.v1.Node.ListObjects:input_type -> ferry.node.v1.ListObjectsRequest
-	14, // 17: ferry.node.v1.Node.CreateBucket:input_type -> ferry.node.v1.CreateBucketRequest
-	16, // 18: ferry.node.v1.Node.DeleteBucket:input_type -> ferry.node.v1.DeleteBucketRequest
-	18, // 19: ferry.node.v1.Node.ListBuckets:input_type -> ferry.node.v1.ListBucketsRequest
-	20, // 20: ferry.node.v1.Node.PutShard:input_type -> ferry.node.v1.PutShardRequest
-	22, // 21: ferry.node.v1.Node.GetShard:input_type -> ferry.node.v1.GetShardRequest
-	24, // 22: ferry.node.v1.Node.AddMember:input_type -> ferry.node.v1.AddMemberRequest
-	26, // 23: ferry.node.v1.Node.RemoveMember:input_type -> ferry.node.v1.RemoveMemberRequest
-	28, // 24: ferry.node.v1.Node.Status:input_type -> ferry.node.v1.StatusRequest
-	33, // 25: ferry.node.v1.Node.Scrub:input_type -> ferry.node.v1.ScrubRequest
-	1,  // 26: ferry.node.v1.Node.Propose:output_type -> ferry.node.v1.ProposeResponse
-	3,  // 27: ferry.node.v1.Node.ReadIndex:output_type -> ferry.node.v1.ReadIndexResponse
-	6,  // 28: ferry.node.v1.Node.PutObject:output_type -> ferry.node.v1.ObjectInfo
-	8,  // 29: ferry.node.v1.Node.GetObject:output_type -> ferry.node.v1.GetObjectResponse
-	6,  // 30: ferry.node.v1.Node.HeadObject:output_type -> ferry.node.v1.ObjectInfo
-	11, // 31: ferry.node.v1.Node.DeleteObject:output_type -> ferry.node.v1.DeleteObjectResponse
-	13, // 32: ferry.node.v1.Node.ListObjects:output_type -> ferry.node.v1.ListObjectsResponse
-	15, // 33: ferry.node.v1.Node.CreateBucket:output_type -> ferry.node.v1.BucketInfo
-	17, // 34: ferry.node.v1.Node.DeleteBucket:output_type -> ferry.node.v1.DeleteBucketResponse
-	19, // 35: ferry.node.v1.Node.ListBuckets:output_type -> ferry.node.v1.ListBucketsResponse
-	21, // 36: ferry.node.v1.Node.PutShard:output_type -> ferry.node.v1.PutShardResponse
-	23, // 37: ferry.node.v1.Node.GetShard:output_type -> ferry.node.v1.GetShardResponse
-	25, // 38: ferry.node.v1.Node.AddMember:output_type -> ferry.node.v1.AddMemberResponse
-	27, // 39: ferry.node.v1.Node.RemoveMember:output_type -> ferry.node.v1.RemoveMemberResponse
-	32, // 40: ferry.node.v1.Node.Status:output_type -> ferry.node.v1.StatusResponse
-	34, // 41: ferry.node.v1.Node.Scrub:output_type -> ferry.node.v1.ScrubResponse
-	26, // [26:42] is the sub-list for method output_type
-	10, // [10:26] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	40, // 7: ferry.node.v1.CreatePoolRequest.disks:type_name -> ferry.journal.v1.ShardLocation
+	32, // 8: ferry.node.v1.PoolStatus.disks:type_name -> ferry.node.v1.DiskHealth
+	31, // 9: ferry.node.v1.StatusResponse.members:type_name -> ferry.node.v1.Member
+	33, // 10: ferry.node.v1.StatusResponse.pools:type_name -> ferry.node.v1.PoolStatus
+	0,  // 11: ferry.node.v1.Node.Propose:input_type -> ferry.node.v1.ProposeRequest
+	2,  // 12: ferry.node.v1.Node.ReadIndex:input_type -> ferry.node.v1.ReadIndexRequest
+	4,  // 13: ferry.node.v1.Node.PutObject:input_type -> ferry.node.v1.PutObjectRequest
+	7,  // 14: ferry.node.v1.Node.GetObject:input_type -> ferry.node.v1.GetObjectRequest
+	9,  // 15: ferry.node.v1.Node.HeadObject:input_type -> ferry.node.v1.HeadObjectRequest
+	10, // 16: ferry.node.v1.Node.DeleteObject:input_type -> ferry.node.v1.DeleteObjectRequest
+	12, // 17: ferry.node.v1.Node.ListObjects:input_type -> ferry.node.v1.ListObjectsRequest
+	14, // 18: ferry.node.v1.Node.CreateBucket:input_type -> ferry.node.v1.CreateBucketRequest
+	16, // 19: ferry.node.v1.Node.DeleteBucket:input_type -> ferry.node.v1.DeleteBucketRequest
+	18, // 20: ferry.node.v1.Node.ListBuckets:input_type -> ferry.node.v1.ListBucketsRequest
+	20, // 21: ferry.node.v1.Node.PutShard:input_type -> ferry.node.v1.PutShardRequest
+	22, // 22: ferry.node.v1.Node.GetShard:input_type -> ferry.node.v1.GetShardRequest
+	24, // 23: ferry.node.v1.Node.AddMember:input_type -> ferry.node.v1.AddMemberRequest
+	26, // 24: ferry.node.v1.Node.RemoveMember:input_type -> ferry.node.v1.RemoveMemberRequest
+	28, // 25: ferry.node.v1.Node.CreatePool:input_type -> ferry.node.v1.CreatePoolRequest
+	30, // 26: ferry.node.v1.Node.Status:input_type -> ferry.node.v1.StatusRequest
+	35, // 27: ferry.node.v1.Node.Scrub:input_type -> ferry.node.v1.ScrubRequest
+	1,  // 28: ferry.node.v1.Node.Propose:output_type -> ferry.node.v1.ProposeResponse
+	3,  // 29: ferry.node.v1.Node.ReadIndex:output_type -> ferry.node.v1.ReadIndexResponse
+	6,  // 30: ferry.node.v1.Node.PutObject:output_type -> ferry.node.v1.ObjectInfo
+	8,  // 31: ferry.node.v1.Node.GetObject:output_type -> ferry.node.v1.GetObjectResponse
+	6,  // 32: ferry.node.v1.Node.HeadObject:output_type -> ferry.node.v1.ObjectInfo
+	11, // 33: ferry.node.v1.Node.DeleteObject:output_type -> ferry.node.v1.DeleteObjectResponse
+	13, // 34: ferry.node.v1.Node.ListObjects:output_type -> ferry.node.v1.ListObjectsResponse
+	15, // 35: ferry.node.v1.Node.CreateBucket:output_type -> ferry.node.v1.BucketInfo
+	17, // 36: ferry.node.v1.Node.DeleteBucket:output_type -> ferry.node.v1.DeleteBucketResponse
+	19, // 37: ferry.node.v1.Node.ListBuckets:output_type -> ferry.node.v1.ListBucketsResponse
+	21, // 38: ferry.node.v1.Node.PutShard:output_type -> ferry.node.v1.PutShardResponse
+	23, // 39: ferry.node.v1.Node.GetShard:output_type -> ferry.node.v1.GetShardResponse
+	25, // 40: ferry.node.v1.Node.AddMember:output_type -> ferry.node.v1.AddMemberResponse
+	27, // 41: ferry.node.v1.Node.RemoveMember:output_type -> ferry.node.v1.RemoveMemberResponse
+	29, // 42: ferry.node.v1.Node.CreatePool:output_type -> ferry.node.v1.CreatePoolResponse
+	34, // 43: ferry.node.v1.Node.Status:output_type -> ferry.node.v1.StatusResponse
+	36, // 44: ferry.node.v1.Node.Scrub:output_type -> ferry.node.v1.ScrubResponse
+	28, // [28:45] is the sub-list for method output_type
+	11, // [11:28] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_raftstore_nodepb_node_proto_init() }
@@ -2431,7 +2571,7 @@ func file_raftstore_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftstore_nodepb_node_proto_rawDesc), len(file_raftstore_nodepb_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,6 +37,7 @@ const (
 	Node_GetShard_FullMethodName     = "/ferry.node.v1.Node/GetShard"
 	Node_AddMember_FullMethodName    = "/ferry.node.v1.Node/AddMember"
 	Node_RemoveMember_FullMethodName = "/ferry.node.v1.Node/RemoveMember"
+	Node_CreatePool_FullMethodName   = "/ferry.node.v1.Node/CreatePool"
 	Node_Status_FullMethodName       = "/ferry.node.v1.Node/Status"
 	Node_Scrub_FullMethodName        = "/ferry.node.v1.Node/Scrub"
 )
@@ -70,6 +71,9 @@ type NodeClient interface {
 	// Membership, served by the leader (followers forward).
 	AddMember(ctx context.Context, in *AddMemberRequest, opts ...grpc.CallOption) (*AddMemberResponse, error)
 	RemoveMember(ctx context.Context, in *RemoveMemberRequest, opts ...grpc.CallOption) (*RemoveMemberResponse, error)
+	// CreatePool adds an erasure-coded pool; it takes every new write from
+	// then on, and older pools stay readable where their data is.
+	CreatePool(ctx context.Context, in *CreatePoolRequest, opts ...grpc.CallOption) (*CreatePoolResponse, error)
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
 	// Scrub runs a scrub pass over this node's disks now.
 	Scrub(ctx context.Context, in *ScrubRequest, opts ...grpc.CallOption) (*ScrubResponse, error)
@@ -235,6 +239,16 @@ func (c *nodeClient) RemoveMember(ctx context.Context, in *RemoveMemberRequest, 
 	return out, nil
 }
 
+func (c *nodeClient) CreatePool(ctx context.Context, in *CreatePoolRequest, opts ...grpc.CallOption) (*CreatePoolResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreatePoolResponse)
+	err := c.cc.Invoke(ctx, Node_CreatePool_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *nodeClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatusResponse)
@@ -284,6 +298,9 @@ type NodeServer interface {
 	// Membership, served by the leader (followers forward).
 	AddMember(context.Context, *AddMemberRequest) (*AddMemberResponse, error)
 	RemoveMember(context.Context, *RemoveMemberRequest) (*RemoveMemberResponse, error)
+	// CreatePool adds an erasure-coded pool; it takes every new write from
+	// then on, and older pools stay readable where their data is.
+	CreatePool(context.Context, *CreatePoolRequest) (*CreatePoolResponse, error)
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
 	// Scrub runs a scrub pass over this node's disks now.
 	Scrub(context.Context, *ScrubRequest) (*ScrubResponse, error)
@@ -338,6 +355,9 @@ func (UnimplementedNodeServer) AddMember(context.Context, *AddMemberRequest) (*A
 }
 func (UnimplementedNodeServer) RemoveMember(context.Context, *RemoveMemberRequest) (*RemoveMemberResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemoveMember not implemented")
+}
+func (UnimplementedNodeServer) CreatePool(context.Context, *CreatePoolRequest) (*CreatePoolResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreatePool not implemented")
 }
 func (UnimplementedNodeServer) Status(context.Context, *StatusRequest) (*StatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Status not implemented")
@@ -600,6 +620,24 @@ func _Node_RemoveMember_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Node_CreatePool_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePoolRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServer).CreatePool(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Node_CreatePool_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServer).CreatePool(ctx, req.(*CreatePoolRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Node_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatusRequest)
 	if err := dec(in); err != nil {
@@ -690,6 +728,10 @@ var Node_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveMember",
 			Handler:    _Node_RemoveMember_Handler,
+		},
+		{
+			MethodName: "CreatePool",
+			Handler:    _Node_CreatePool_Handler,
 		},
 		{
 			MethodName: "Status",
