@@ -11,10 +11,11 @@ import (
 // called from two goroutines at once; Ack, Index and Close may be called
 // from any goroutine.
 type Cursor struct {
-	j    *Journal
-	next atomic.Uint64
-	done chan struct{} // closed by Close
-	hint readHint      // owned by the goroutine in Next
+	j     *Journal
+	next  atomic.Uint64
+	done  chan struct{} // closed by Close
+	stale atomic.Bool   // a Reset invalidated the position
+	hint  readHint      // owned by the goroutine in Next
 
 	// Guarded by j.mu.
 	acked  uint64
@@ -42,8 +43,9 @@ func (j *Journal) Subscribe(from uint64) (*Cursor, error) {
 // Next blocks until at least one record at or past the cursor exists, or
 // ctx is done, then returns records as Journal.Read does and advances the
 // cursor past them. It returns ErrCompacted when the cursor's position was
-// dropped by Reset, ErrClosed when the cursor or the journal is closed,
-// and ctx's error when ctx is done.
+// released or invalidated by Reset (resync, then subscribe again),
+// ErrClosed when the cursor or the journal is closed, and ctx's error when
+// ctx is done.
 func (c *Cursor) Next(ctx context.Context, maxBytes int) ([]Record, error) {
 	for {
 		changed := c.j.Changed()
@@ -53,6 +55,9 @@ func (c *Cursor) Next(ctx context.Context, maxBytes int) ([]Record, error) {
 		default:
 		}
 		from := c.next.Load()
+		if c.stale.Load() {
+			return nil, fmt.Errorf("%w: cursor at index %d predates a reset to index %d", ErrCompacted, from, c.j.FirstIndex())
+		}
 		recs, err := c.j.read(ctx, from, maxBytes, &c.hint)
 		if err != nil {
 			return nil, err

@@ -29,6 +29,9 @@ type Stats struct {
 	LastIndex  uint64 // 0 when nothing was ever appended
 	Segments   int    // segment files
 	Bytes      int64  // bytes of those files holding valid data
+	// TornBytes counts the bytes of torn tails Open truncated (0 after a
+	// clean shutdown).
+	TornBytes int64
 }
 
 // Journal is a site's ordered, durable, compressed event log. It is safe for
@@ -36,10 +39,11 @@ type Stats struct {
 //
 // Lock order: w, then rm, then mu.
 type Journal struct {
-	cfg Config
-	fs  vfs.FS
-	dir string
-	log *slog.Logger
+	cfg       Config
+	fs        vfs.FS
+	dir       string
+	log       *slog.Logger
+	tornBytes int64 // set by Open
 
 	// w serializes writers (Append, Reset, Close) and owns the write side.
 	w struct {
@@ -259,6 +263,7 @@ func (j *Journal) truncateTail(s *segment, validEnd, size int64, why error) erro
 	}
 	j.log.Warn("journal: truncated torn tail", "file", s.path, "offset", validEnd,
 		"bytes", size-validEnd, "next_index", s.last+1, "cause", why.Error())
+	j.tornBytes += size - validEnd
 	return nil
 }
 
@@ -489,7 +494,7 @@ func (j *Journal) LastIndex() uint64 {
 func (j *Journal) Stats() Stats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	st := Stats{FirstIndex: j.firstLocked(), LastIndex: j.mu.last, Segments: len(j.mu.segs)}
+	st := Stats{FirstIndex: j.firstLocked(), LastIndex: j.mu.last, Segments: len(j.mu.segs), TornBytes: j.tornBytes}
 	for _, s := range j.mu.segs {
 		st.Bytes += s.size
 	}
@@ -499,8 +504,9 @@ func (j *Journal) Stats() Stats {
 // Reset drops every segment; the next Append gets index next. It is used
 // when a node is restored from a snapshot that holds everything before
 // next. Reset is durable when it returns nil: a crash in the middle leaves
-// either the old journal or the reset one, never a mix. Readers and cursors
-// below next get ErrCompacted.
+// either the old journal or the reset one, never a mix. Readers below next
+// get ErrCompacted, and so do cursors anywhere but exactly at next (a cursor
+// past next refers to the old history).
 func (j *Journal) Reset(next uint64) error {
 	if next == 0 {
 		return fmt.Errorf("%w: reset to index 0", ErrInvalid)
@@ -529,6 +535,15 @@ func (j *Journal) Reset(next uint64) error {
 	}
 	j.mu.segs = []*segment{seg}
 	j.mu.last = next - 1
+	for c := range j.mu.cursors {
+		// Indexes from next on will hold new events: a cursor past next
+		// refers to the old history and must resync, and no cursor's ack
+		// may release the new one.
+		c.acked = min(c.acked, next-1)
+		if c.next.Load() > next {
+			c.stale.Store(true)
+		}
+	}
 	j.broadcastLocked()
 	j.mu.Unlock()
 

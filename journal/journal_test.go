@@ -537,6 +537,17 @@ func TestReset(t *testing.T) {
 		if st := j.Stats(); st.FirstIndex != 100 || st.LastIndex != 100 || st.Segments != 1 {
 			t.Fatalf("reopen after reset: %+v", st)
 		}
+		// A cursor past the reset point refers to the old history; one
+		// exactly at it continues.
+		past, err := j.Subscribe(101)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, err := j.Subscribe(101)
+		if err != nil {
+			t.Fatal(err)
+		}
+		past.Ack(100)
 		// Reset backwards, onto the name of the existing segment.
 		if err := j.Reset(100); err != nil {
 			t.Fatal(err)
@@ -544,7 +555,19 @@ func TestReset(t *testing.T) {
 		if err := j.Reset(3); err != nil {
 			t.Fatal(err)
 		}
+		at.Close()
+		if at, err = j.Subscribe(3); err != nil {
+			t.Fatal(err)
+		}
 		mustAppend(t, j, testEvent(3, 10, 1, nil))
+		if _, err := past.Next(context.Background(), 1); !errors.Is(err, ErrCompacted) {
+			t.Fatalf("cursor past a reset: %v, want ErrCompacted", err)
+		}
+		if recs, err := at.Next(context.Background(), 1); err != nil || len(recs) != 1 || recs[0].Index != 3 {
+			t.Fatalf("cursor at the reset point: %v, %v", recs, err)
+		}
+		past.Close()
+		at.Close()
 		mustClose(t, j)
 		j = mustOpen(t, cfg)
 		defer mustClose(t, j)

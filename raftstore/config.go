@@ -66,6 +66,10 @@ type Config struct {
 	// Default: 10m. GCGrace is how old an unreferenced shard must be before
 	// it is removed. Default: 1h.
 	GCInterval, GCGrace time.Duration
+	// JournalRetention keeps journal segments holding events newer than
+	// this (the point-in-time window), beyond what registered cursors hold.
+	// Default: 24h.
+	JournalRetention time.Duration
 	// FS is the file system for the journal and shard disks. Default: the OS.
 	FS vfs.FS
 	// Logger receives structured logs; nil is silent.
@@ -96,6 +100,7 @@ func DefaultConfig() Config {
 		ScrubInterval:      24 * time.Hour,
 		GCInterval:         10 * time.Minute,
 		GCGrace:            time.Hour,
+		JournalRetention:   24 * time.Hour,
 		FS:                 vfs.Default,
 		RaftLogLevel:       "warn",
 	}
@@ -153,7 +158,7 @@ func (c *Config) Validate() error {
 	if c.MaintainInterval <= 0 {
 		bad("maintain interval must be positive")
 	}
-	if c.ScrubInterval < 0 || c.GCInterval < 0 || c.GCGrace < 0 {
+	if c.ScrubInterval < 0 || c.GCInterval < 0 || c.GCGrace < 0 || c.JournalRetention < 0 {
 		bad("scrub and gc intervals must not be negative")
 	}
 	if c.FS == nil {

@@ -59,6 +59,8 @@ type fileConfig struct {
 	GCInterval *time.Duration `yaml:"gc_interval"`
 	// GCGrace: age before an unreferenced shard is removed. Default: 1h.
 	GCGrace *time.Duration `yaml:"gc_grace"`
+	// JournalRetention: the journal's point-in-time window. Default: 24h.
+	JournalRetention *time.Duration `yaml:"journal_retention"`
 	// LogLevel: debug, info, warn or error. Default: info.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat: text or json. Default: text.
@@ -148,6 +150,7 @@ func (fc fileConfig) nodeConfig() (raftstore.Config, error) {
 	setDur(&c.ScrubInterval, fc.ScrubInterval)
 	setDur(&c.GCInterval, fc.GCInterval)
 	setDur(&c.GCGrace, fc.GCGrace)
+	setDur(&c.JournalRetention, fc.JournalRetention)
 	var errs []error
 	switch fc.LogLevel {
 	case "", "debug", "info", "warn", "error":

@@ -20,6 +20,7 @@ const (
 	OpRename
 	OpSyncDir
 	OpRead
+	OpTruncate
 )
 
 // ErrInjected is the class of every error an Injector returns by itself.
@@ -182,4 +183,11 @@ func (f *injFile) ReadAt(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	return f.File.ReadAt(p, off)
+}
+
+func (f *injFile) Truncate(size int64) error {
+	if err := f.in.check(OpTruncate, f.name); err != nil {
+		return err
+	}
+	return f.File.Truncate(size)
 }

@@ -306,10 +306,13 @@ func crashNode(n *memNode, rng *rand.Rand) *memNode {
 	defer n.mu.Unlock()
 	data := append([]byte(nil), n.synced...)
 	if rng != nil && len(n.data) > len(n.synced) && hasPrefix(n.data, n.synced) {
-		extra := len(n.data) - len(n.synced)
-		keep := rng.IntN(extra + 1)
-		keep -= keep % 512
-		data = append(data, n.data[len(n.synced):len(n.synced)+keep]...)
+		// Keep the unsynced bytes up to a random 512-byte sector boundary
+		// of the file (absolute offsets, as a disk writes whole sectors).
+		end := len(n.synced) + rng.IntN(len(n.data)-len(n.synced)+1)
+		end -= end % 512
+		if end > len(n.synced) {
+			data = append(data, n.data[len(n.synced):end]...)
+		}
 	}
 	return &memNode{data: data, synced: append([]byte(nil), data...), modTime: n.modTime}
 }
@@ -352,11 +355,11 @@ func (f *memFile) Read(p []byte) (int, error) {
 }
 
 func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
+	f.n.mu.Lock()
+	defer f.n.mu.Unlock()
 	if f.closed {
 		return 0, os.ErrClosed
 	}
-	f.n.mu.Lock()
-	defer f.n.mu.Unlock()
 	if off >= int64(len(f.n.data)) {
 		return 0, io.EOF
 	}
@@ -368,19 +371,25 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (f *memFile) Write(p []byte) (int, error) {
+	f.n.mu.Lock()
+	defer f.n.mu.Unlock()
 	if f.closed {
 		return 0, os.ErrClosed
 	}
 	if !f.write {
 		return 0, pathErr("write", f.name, fs.ErrPermission)
 	}
-	f.n.mu.Lock()
-	defer f.n.mu.Unlock()
 	end := f.off + int64(len(p))
 	if end > int64(len(f.n.data)) {
-		grown := make([]byte, end)
-		copy(grown, f.n.data)
-		f.n.data = grown
+		if end <= int64(cap(f.n.data)) {
+			f.n.data = f.n.data[:end]
+		} else {
+			// Grow geometrically so appends are amortized O(1). The synced
+			// copy is separate, so reallocating never aliases it.
+			grown := make([]byte, end, max(end, 2*int64(cap(f.n.data))))
+			copy(grown, f.n.data)
+			f.n.data = grown
+		}
 	}
 	copy(f.n.data[f.off:], p)
 	f.off = end
@@ -409,6 +418,8 @@ func (f *memFile) Seek(offset int64, whence int) (int64, error) {
 }
 
 func (f *memFile) Close() error {
+	f.n.mu.Lock()
+	defer f.n.mu.Unlock()
 	if f.closed {
 		return os.ErrClosed
 	}
@@ -417,11 +428,11 @@ func (f *memFile) Close() error {
 }
 
 func (f *memFile) Sync() error {
+	f.n.mu.Lock()
+	defer f.n.mu.Unlock()
 	if f.closed {
 		return os.ErrClosed
 	}
-	f.n.mu.Lock()
-	defer f.n.mu.Unlock()
 	f.n.synced = append(f.n.synced[:0], f.n.data...)
 	return nil
 }
@@ -433,7 +444,7 @@ func (f *memFile) Truncate(size int64) error {
 	f.n.mu.Lock()
 	defer f.n.mu.Unlock()
 	if size < int64(len(f.n.data)) {
-		f.n.data = f.n.data[:size]
+		f.n.data = append([]byte(nil), f.n.data[:size]...)
 	} else {
 		f.n.data = append(f.n.data, make([]byte, size-int64(len(f.n.data)))...)
 	}
