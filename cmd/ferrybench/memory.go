@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ferrydr/ferry/raftstore"
@@ -78,7 +80,10 @@ func benchMemory(w io.Writer, ferryd string, objects int) error {
 	}
 	defer conn.Close()
 	c := nodepb.NewNodeClient(conn)
-	ctx := context.Background()
+	// Ctrl-C stops the writers and returns, so the deferred cleanup stops
+	// the ferryd processes this section started.
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		st, err := c.Status(ctx, &nodepb.StatusRequest{})
@@ -101,11 +106,14 @@ func benchMemory(w io.Writer, ferryd string, objects int) error {
 	if _, err := c.CreateBucket(ctx, &nodepb.CreateBucketRequest{Bucket: "mem"}); err != nil {
 		return err
 	}
-	var maxRSS [3]atomic.Int64
+	var maxRSS, maxAnon [3]atomic.Int64
 	sample := func() {
 		for i, p := range procs {
-			if rss, err := rssBytes(p.Process.Pid); err == nil && rss > maxRSS[i].Load() {
+			if rss, err := statusBytes(p.Process.Pid, "VmRSS:"); err == nil && rss > maxRSS[i].Load() {
 				maxRSS[i].Store(rss)
+			}
+			if anon, err := statusBytes(p.Process.Pid, "RssAnon:"); err == nil && anon > maxAnon[i].Load() {
+				maxAnon[i].Store(anon)
 			}
 		}
 	}
@@ -158,12 +166,15 @@ loop:
 		select {
 		case <-done:
 			break loop
+		case <-ctx.Done():
+			<-done
+			return fmt.Errorf("interrupted after %d objects", min(next.Load(), int64(objects)))
 		case <-tick.C:
 			sample()
 			if time.Since(lastReport) > 30*time.Second {
 				lastReport = time.Now()
-				fmt.Fprintf(os.Stderr, "memory: %d objects written, max RSS %d/%d/%d MiB\n", min(next.Load(), int64(objects)),
-					maxRSS[0].Load()>>20, maxRSS[1].Load()>>20, maxRSS[2].Load()>>20)
+				fmt.Fprintf(os.Stderr, "memory: %d objects written, max RSS %d/%d/%d MiB, max anon %d/%d/%d MiB\n", min(next.Load(), int64(objects)),
+					maxRSS[0].Load()>>20, maxRSS[1].Load()>>20, maxRSS[2].Load()>>20, maxAnon[0].Load()>>20, maxAnon[1].Load()>>20, maxAnon[2].Load()>>20)
 			}
 		}
 	}
@@ -173,10 +184,10 @@ loop:
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(w, "%d objects of %d B through 3 ferryd processes, 64 clients: %v (%.0f puts/s)\n", objects, len(payload), elapsed.Round(time.Second), float64(objects)/elapsed.Seconds())
-	fmt.Fprintln(w, "| node | max resident memory |")
-	fmt.Fprintln(w, "|---|---|")
+	fmt.Fprintln(w, "| node | max VmRSS | max RssAnon (heap and stacks) |")
+	fmt.Fprintln(w, "|---|---|---|")
 	for i := range procs {
-		fmt.Fprintf(w, "| n%d | %d MiB |\n", i+1, maxRSS[i].Load()>>20)
+		fmt.Fprintf(w, "| n%d | %d MiB | %d MiB |\n", i+1, maxRSS[i].Load()>>20, maxAnon[i].Load()>>20)
 	}
 	return nil
 }
@@ -193,16 +204,17 @@ func readAPIAddr(r io.Reader) (string, error) {
 	return "", errors.New("ferryd did not print its API address")
 }
 
-func rssBytes(pid int) (int64, error) {
+// statusBytes reads a kB field of /proc/PID/status.
+func statusBytes(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
