@@ -44,11 +44,7 @@ func classify(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNotLeader), errors.Is(err, ErrIndeterminate), errors.Is(err, ErrShutdown),
-		errors.Is(err, ErrUnavailable), errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrNoSuchBucket),
-		errors.Is(err, ErrNoSuchKey), errors.Is(err, ErrNotFound), errors.Is(err, ErrBucketExists),
-		errors.Is(err, ErrBucketNotEmpty), errors.Is(err, ErrPrecondition), errors.Is(err, ErrCorrupt),
-		errors.Is(err, ErrNoSpace):
+	case isClassified(err):
 		return err
 	case errors.Is(err, syscall.ENOSPC):
 		return errors.Join(ErrNoSpace, err)
