@@ -70,6 +70,11 @@ type Config struct {
 	// this (the point-in-time window), beyond what registered cursors hold.
 	// Default: 24h.
 	JournalRetention time.Duration
+	// IndexCacheBytes is the metadata index's block cache; with
+	// IndexMemTableBytes (its write buffer, two of which may exist at once)
+	// it bounds the index's memory whatever the number of objects.
+	// Default: 32 MiB and 8 MiB.
+	IndexCacheBytes, IndexMemTableBytes int64
 	// FS is the file system for the journal and shard disks. Default: the OS.
 	FS vfs.FS
 	// Logger receives structured logs; nil is silent.
@@ -101,6 +106,8 @@ func DefaultConfig() Config {
 		GCInterval:         10 * time.Minute,
 		GCGrace:            time.Hour,
 		JournalRetention:   24 * time.Hour,
+		IndexCacheBytes:    32 << 20,
+		IndexMemTableBytes: 8 << 20,
 		FS:                 vfs.Default,
 		RaftLogLevel:       "warn",
 	}
@@ -160,6 +167,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ScrubInterval < 0 || c.GCInterval < 0 || c.GCGrace < 0 || c.JournalRetention < 0 {
 		bad("scrub and gc intervals must not be negative")
+	}
+	if c.IndexCacheBytes < 1<<20 || c.IndexMemTableBytes < 1<<20 || c.IndexMemTableBytes > 1<<30 {
+		bad("index cache (%d) and memtable (%d) bytes must be at least 1 MiB (memtable at most 1 GiB)", c.IndexCacheBytes, c.IndexMemTableBytes)
 	}
 	if c.FS == nil {
 		bad("file system is required")

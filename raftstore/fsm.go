@@ -9,7 +9,6 @@ import (
 	"io"
 	"sync"
 
-	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ferrydr/ferry/journal"
@@ -138,11 +137,8 @@ func (f *fsm) applyBatch(entries []entry) ([]applyResult, error) {
 	if len(entries) == 0 {
 		return results, nil
 	}
-	tx, err := f.mu.idx.db.Begin(true)
-	if err != nil {
-		return nil, fmt.Errorf("%w: begin index transaction: %w", errIO, err)
-	}
-	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	tx := f.mu.idx.begin()
+	defer func() { _ = tx.Rollback() }() // no-op after commit
 	meta := tx.Bucket(bktMeta)
 	applied := u64(meta.Get(keyApplied))
 	journalPos := u64(meta.Get(keyJournal))
@@ -189,8 +185,8 @@ func (f *fsm) applyBatch(entries []entry) ([]applyResult, error) {
 	if err := meta.Put(keyJournal, putU64(journalPos)); err != nil {
 		return nil, fmt.Errorf("%w: %v", errFatal, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("%w: commit index: %w", errIO, err)
+	if err := f.mu.idx.commit(tx); err != nil {
+		return nil, err
 	}
 	f.setAppliedLocked(last)
 	return results, nil
@@ -231,7 +227,7 @@ func decodeEntry(data []byte) (*journalpb.Event, error) {
 //
 // REQUIRES: ev is owned by the caller; applyEvent may rewrite its HLC and
 // origin sequence (deterministically) before it is journaled.
-func applyEvent(tx *bolt.Tx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
+func applyEvent(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
 	if _, known := journalpb.Kind_name[int32(ev.GetKind())]; !known {
 		if ev.GetSkippable() {
 			return false, nil
@@ -271,7 +267,7 @@ func applyEvent(tx *bolt.Tx, raftIndex, journalIndex uint64, ev *journalpb.Event
 	return true, nil
 }
 
-func project(tx *bolt.Tx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
+func project(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
 	switch ev.GetKind() {
 	case journalpb.Kind_BUCKET_CREATE:
 		return applyBucketCreate(tx, ev)
@@ -298,7 +294,7 @@ func project(tx *bolt.Tx, raftIndex, journalIndex uint64, ev *journalpb.Event) (
 	return false, fmt.Errorf("%w: event kind %v cannot be applied by this version", errFatal, ev.GetKind())
 }
 
-func applyBucketCreate(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
+func applyBucketCreate(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	name := ev.GetBucketCreate().GetBucket()
 	if err := validBucketName(name); err != nil {
 		return false, err
@@ -310,21 +306,22 @@ func applyBucketCreate(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
 	return true, putEvent(b, []byte(name), ev)
 }
 
-func applyBucketDelete(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
+func applyBucketDelete(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	name := ev.GetBucketDelete().GetBucket()
 	b := tx.Bucket(bktBuckets)
 	if b.Get([]byte(name)) == nil {
 		return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, name)
 	}
 	prefix := objectKey(name, "")
-	if k, _ := tx.Bucket(bktObjects).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+	c := tx.Bucket(bktObjects).Cursor()
+	k, _ := c.Seek(prefix)
+	empty := k == nil || !bytes.HasPrefix(k, prefix)
+	c.Close()
+	if !empty {
 		return false, fmt.Errorf("%w: %s", ErrBucketNotEmpty, name)
 	}
-	cfg := tx.Bucket(bktConfig).Cursor()
-	for k, _ := cfg.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cfg.Seek(prefix) {
-		if err := cfg.Delete(); err != nil {
-			return false, fmt.Errorf("%w: %v", errFatal, err)
-		}
+	if err := tx.Bucket(bktConfig).DeletePrefix(prefix); err != nil {
+		return false, fmt.Errorf("%w: %v", errFatal, err)
 	}
 	if err := b.Delete([]byte(name)); err != nil {
 		return false, fmt.Errorf("%w: %v", errFatal, err)
@@ -332,7 +329,7 @@ func applyBucketDelete(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
 	return true, nil
 }
 
-func applyBucketConfig(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
+func applyBucketConfig(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	c := ev.GetBucketConfig()
 	if tx.Bucket(bktBuckets).Get([]byte(c.GetBucket())) == nil {
 		return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, c.GetBucket())
@@ -362,7 +359,7 @@ func checkPrecondition(cur *objectRecord, p *journalpb.Precondition, what string
 	return nil
 }
 
-func applyObjectPut(tx *bolt.Tx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
+func applyObjectPut(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
 	p := ev.GetObjectPut()
 	if tx.Bucket(bktBuckets).Get([]byte(p.GetBucket())) == nil {
 		return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, p.GetBucket())
@@ -399,7 +396,7 @@ func applyObjectPut(tx *bolt.Tx, raftIndex, journalIndex uint64, ev *journalpb.E
 	return true, nil
 }
 
-func applyObjectDelete(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
+func applyObjectDelete(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	d := ev.GetObjectDelete()
 	if tx.Bucket(bktBuckets).Get([]byte(d.GetBucket())) == nil {
 		return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, d.GetBucket())
@@ -432,7 +429,7 @@ func applyObjectDelete(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
 	return true, nil
 }
 
-func bumpObjects(tx *bolt.Tx, delta int64) error {
+func bumpObjects(tx *kvTx, delta int64) error {
 	meta := tx.Bucket(bktMeta)
 	n := int64(u64(meta.Get(keyObjects))) + delta
 	if err := meta.Put(keyObjects, putU64(uint64(n))); err != nil {
@@ -444,7 +441,7 @@ func bumpObjects(tx *bolt.Tx, delta int64) error {
 // addShardRefs adds delta to the reference count of every shard of m at
 // its location; a shard whose count drops to zero leaves the index and
 // becomes garbage for the collector.
-func addShardRefs(tx *bolt.Tx, m *journalpb.Manifest, delta int) error {
+func addShardRefs(tx *kvTx, m *journalpb.Manifest, delta int) error {
 	if m == nil {
 		return nil
 	}
@@ -489,7 +486,7 @@ func addShardRefs(tx *bolt.Tx, m *journalpb.Manifest, delta int) error {
 	return nil
 }
 
-func applyNodeRegister(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
+func applyNodeRegister(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	n := ev.GetNodeRegister()
 	if n.GetNode() == "" {
 		return false, fmt.Errorf("%w: node register without a node id", ErrInvalidArgument)
@@ -497,7 +494,7 @@ func applyNodeRegister(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
 	return true, putEvent(tx.Bucket(bktNodes), []byte(n.GetNode()), n)
 }
 
-func applyPoolCreate(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
+func applyPoolCreate(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	p := ev.GetPoolCreate()
 	if p.GetPool() == "" || p.GetDataShards() == 0 {
 		return false, fmt.Errorf("%w: pool needs a name and data shards", ErrInvalidArgument)
@@ -515,7 +512,7 @@ func applyPoolCreate(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
 	return true, nil
 }
 
-func applyIdentity(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
+func applyIdentity(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	switch body := ev.GetBody().(type) {
 	case *journalpb.Event_UserPut:
 		return true, putEvent(tx.Bucket(bktUsers), []byte(body.UserPut.GetUser()), body.UserPut)
@@ -529,7 +526,7 @@ func applyIdentity(tx *bolt.Tx, ev *journalpb.Event) (bool, error) {
 	return false, fmt.Errorf("%w: %v event without its body", ErrInvalidArgument, ev.GetKind())
 }
 
-func putEvent(b *bolt.Bucket, key []byte, m proto.Message) error {
+func putEvent(b *kvBucket, key []byte, m proto.Message) error {
 	v, err := proto.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errFatal, err)
@@ -561,32 +558,29 @@ func hlcAfter(a, b *journalpb.Timestamp) bool {
 	return a.GetLogical() > b.GetLogical()
 }
 
-// restore replaces the state with a snapshot image: the index file is
-// swapped and the journal restarts after the snapshot's journal position
-// (entries before it are not on this node; readers get journal.ErrCompacted).
+// restore replaces the state with a snapshot image. The journal is kept
+// when it already reaches the snapshot's journal position (it is a prefix
+// of the same committed history, so replay after the snapshot recognises
+// what it holds); otherwise it restarts after that position and readers of
+// earlier entries get journal.ErrCompacted.
 func (f *fsm) restore(r io.Reader) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	path := f.mu.idx.path
-	if err := f.mu.idx.close(); err != nil {
-		return fmt.Errorf("raftstore: restore: close index: %w", err)
+	idx, err := replaceIndex(f.mu.idx, r)
+	if idx != nil {
+		f.mu.idx = idx
 	}
-	idx, err := replaceIndex(path, r)
 	if err != nil {
-		// The old index is intact unless the rename happened; reopen what is there.
-		old, oerr := openIndex(path)
-		if oerr == nil {
-			f.mu.idx = old
-		}
-		return errors.Join(err, oerr)
+		return err
 	}
-	f.mu.idx = idx
 	m, err := idx.meta()
 	if err != nil {
 		return err
 	}
-	if err := f.mu.jr.Reset(m.Journal + 1); err != nil {
-		return fmt.Errorf("raftstore: restore: reset journal: %w", err)
+	if f.mu.jr.LastIndex() < m.Journal {
+		if err := f.mu.jr.Reset(m.Journal + 1); err != nil {
+			return fmt.Errorf("raftstore: restore: reset journal: %w", err)
+		}
 	}
 	f.mu.applied = m.Applied
 	close(f.mu.appliedCh)
@@ -617,10 +611,7 @@ func (s *applyStatus) get() error {
 // stateHash returns the applied index and the SHA-256 of the snapshot
 // image at that index.
 func (f *fsm) stateHash() (uint64, [32]byte, error) {
-	tx, err := f.index().snapshotTx()
-	if err != nil {
-		return 0, [32]byte{}, err
-	}
+	tx := f.index().snapshotTx()
 	defer func() { _ = tx.Rollback() }()
 	h := sha256.New()
 	if err := writeSnapshot(tx, h); err != nil {
@@ -628,5 +619,6 @@ func (f *fsm) stateHash() (uint64, [32]byte, error) {
 	}
 	var sum [32]byte
 	h.Sum(sum[:0])
-	return u64(tx.Bucket(bktMeta).Get(keyApplied)), sum, nil
+	applied := u64(tx.Bucket(bktMeta).Get(keyApplied))
+	return applied, sum, tx.err
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/ferrydr/ferry/journal"
 )
@@ -93,11 +92,13 @@ func (a *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err := a.status.get(); err != nil {
 		return nil, fmt.Errorf("raftstore: no snapshot while applying is failing: %w", err)
 	}
-	tx, err := a.f.index().snapshotTx()
-	if err != nil {
+	// Raft may drop log entries up to this snapshot once it is persisted;
+	// the index commits without syncing, so it is made durable here first.
+	idx := a.f.index()
+	if err := idx.sync(); err != nil {
 		return nil, fmt.Errorf("raftstore: snapshot: %w", err)
 	}
-	return &indexSnapshot{tx: tx}, nil
+	return &indexSnapshot{tx: idx.snapshotTx()}, nil
 }
 
 func (a *raftFSM) Restore(rc io.ReadCloser) error {
@@ -106,7 +107,7 @@ func (a *raftFSM) Restore(rc io.ReadCloser) error {
 }
 
 type indexSnapshot struct {
-	tx *bolt.Tx
+	tx *kvTx
 }
 
 // Persist streams the index from disk into the sink; the state is never

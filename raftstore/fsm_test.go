@@ -38,7 +38,7 @@ func newTestFSM(t *testing.T, fs vfs.FS) *testFSM {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := openIndex(filepath.Join(dir, "index.db"))
+	idx, err := openIndex(filepath.Join(dir, "index"), indexOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,10 +266,7 @@ func (f *fsm) AppliedForTest() uint64 { i, _ := f.appliedIndex(); return i }
 
 func snapshotBytes(t *testing.T, f *fsm) []byte {
 	t.Helper()
-	tx, err := f.index().snapshotTx()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := f.index().snapshotTx()
 	defer tx.Rollback()
 	var buf bytes.Buffer
 	if err := writeSnapshot(tx, &buf); err != nil {

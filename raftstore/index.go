@@ -6,19 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ferrydr/ferry/journal/journalpb"
 )
 
-// The metadata index is a bbolt file, the state machine's projection of the
-// log. Its layout (bucket: key -> value):
+// The metadata index is a Pebble LSM (kv.go), the state machine's
+// projection of the log. Its layout (bucket: key -> value):
 //
 //	meta:    "applied" -> u64 raft index of the last applied entry
 //	         "journal" -> u64 last journal index written
@@ -32,9 +34,8 @@ import (
 //	pools:   pool name -> PoolCreate bytes
 //	counts:  "objects" -> u64
 //
-// Values read from bbolt are valid only inside their transaction; every
-// reader here copies (proto.Unmarshal copies bytes fields) before the
-// transaction ends.
+// Values a cursor returns are valid only until it moves; every reader here
+// copies (proto.Unmarshal copies bytes fields) before moving on.
 var (
 	bktMeta    = []byte("meta")
 	bktBuckets = []byte("buckets")
@@ -56,37 +57,118 @@ var (
 var allBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktShards, bktNodes, bktPools, bktConfig, bktUsers, bktKeys}
 
 type index struct {
-	db   *bolt.DB
-	path string
+	db    *pebble.DB
+	cache *pebble.Cache
+	dir   string
+	opts  indexOptions
 }
 
-func openIndex(path string) (*index, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        5 * time.Second,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-		// A large initial mmap keeps long snapshot read transactions from
-		// blocking writers on a remap.
-		InitialMmapSize: 1 << 30,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("raftstore: open index %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("raftstore: init index %s: %w", path, err), db.Close())
-	}
-	return &index{db: db, path: path}, nil
+// indexOptions bound the index's memory.
+type indexOptions struct {
+	CacheBytes, MemTableBytes int64
+	Logger                    *slog.Logger
 }
 
-func (x *index) close() error { return x.db.Close() }
+// openIndex opens (creating if needed) the index in dir.
+//
+// Commits are not synced one by one: the raft log holds every committed
+// entry until a snapshot covers it, and the state machine syncs the index
+// before every snapshot (index.sync), so an index that lost its unsynced
+// tail in a crash is still at or past the newest snapshot, and the replay
+// of the log tail brings it back. See docs/architecture.md.
+func openIndex(dir string, o indexOptions) (*index, error) {
+	if o.CacheBytes == 0 {
+		o.CacheBytes = 32 << 20
+	}
+	if o.MemTableBytes == 0 {
+		o.MemTableBytes = 8 << 20
+	}
+	cache := pebble.NewCache(o.CacheBytes)
+	opts := &pebble.Options{
+		Cache:                       cache,
+		MemTableSize:                uint64(o.MemTableBytes),
+		MemTableStopWritesThreshold: 4,
+		MaxOpenFiles:                256,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{log: o.Logger},
+	}
+	// Most puts are of keys that do not exist yet; bloom filters let the
+	// existence check skip the tables that cannot hold the key.
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dir, opts)
+	cache.Unref() // the DB holds its own reference
+	if err != nil {
+		return nil, fmt.Errorf("%w: open index %s: %w", errIO, dir, err)
+	}
+	return &index{db: db, dir: dir, opts: o}, nil
+}
+
+// pebbleLogger sends Pebble's own messages to slog (nil: silent). Fatalf
+// is for corruption Pebble cannot continue past; it is logged and the
+// process stops, as Pebble requires.
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	if l.log != nil {
+		l.log.Debug("index: " + fmt.Sprintf(format, args...))
+	}
+}
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	if l.log != nil {
+		l.log.Error("index: " + fmt.Sprintf(format, args...))
+	}
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	msg := "index: " + fmt.Sprintf(format, args...)
+	if l.log != nil {
+		l.log.Error(msg)
+	}
+	panic(msg)
+}
+
+// sync makes every commit so far durable.
+func (x *index) sync() error {
+	if err := x.db.LogData(nil, pebble.Sync); err != nil {
+		return fmt.Errorf("%w: sync index: %w", errIO, err)
+	}
+	return nil
+}
+
+// close syncs and closes the index.
+func (x *index) close() error {
+	return errors.Join(x.sync(), x.db.Close())
+}
+
+// begin starts a write transaction: reads see its own writes.
+func (x *index) begin() *kvTx {
+	b := x.db.NewIndexedBatch()
+	return &kvTx{r: b, batch: b}
+}
+
+// commit commits a write transaction without syncing it (see openIndex).
+func (x *index) commit(tx *kvTx) error {
+	if tx.err != nil {
+		return tx.err
+	}
+	if err := tx.batch.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("%w: commit index: %w", errIO, err)
+	}
+	return tx.Rollback()
+}
+
+// view runs fn in a read transaction over a consistent snapshot.
+func (x *index) view(fn func(tx *kvTx) error) error {
+	tx := x.snapshotTx()
+	defer func() { _ = tx.Rollback() }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.err
+}
 
 func u64(b []byte) uint64 {
 	if len(b) < 8 {
@@ -152,7 +234,7 @@ func decodeObject(v []byte) (*objectRecord, error) {
 
 func (x *index) getObject(bucket, key string) (*objectRecord, error) {
 	var rec *objectRecord
-	err := x.db.View(func(tx *bolt.Tx) error {
+	err := x.view(func(tx *kvTx) error {
 		if tx.Bucket(bktBuckets).Get([]byte(bucket)) == nil {
 			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
 		}
@@ -170,11 +252,12 @@ func (x *index) getObject(bucket, key string) (*objectRecord, error) {
 func (x *index) listObjects(bucket, prefix, startAfter string, limit int) ([]*objectRecord, bool, error) {
 	var out []*objectRecord
 	truncated := false
-	err := x.db.View(func(tx *bolt.Tx) error {
+	err := x.view(func(tx *kvTx) error {
 		if tx.Bucket(bktBuckets).Get([]byte(bucket)) == nil {
 			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
 		}
 		c := tx.Bucket(bktObjects).Cursor()
+		defer c.Close()
 		base := objectKey(bucket, "")
 		seek := objectKey(bucket, prefix)
 		if startAfter != "" && startAfter >= prefix {
@@ -207,7 +290,7 @@ type bucketRecord struct {
 
 func (x *index) listBuckets() ([]bucketRecord, error) {
 	var out []bucketRecord
-	err := x.db.View(func(tx *bolt.Tx) error {
+	err := x.view(func(tx *kvTx) error {
 		return tx.Bucket(bktBuckets).ForEach(func(k, v []byte) error {
 			ev := &journalpb.Event{}
 			if err := proto.Unmarshal(v, ev); err != nil {
@@ -222,7 +305,7 @@ func (x *index) listBuckets() ([]bucketRecord, error) {
 
 func (x *index) nodes() (map[string]*journalpb.NodeRegister, error) {
 	out := map[string]*journalpb.NodeRegister{}
-	err := x.db.View(func(tx *bolt.Tx) error {
+	err := x.view(func(tx *kvTx) error {
 		return tx.Bucket(bktNodes).ForEach(func(k, v []byte) error {
 			n := &journalpb.NodeRegister{}
 			if err := proto.Unmarshal(v, n); err != nil {
@@ -244,7 +327,7 @@ type poolView struct {
 
 func (x *index) pools() ([]poolView, error) {
 	var out []poolView
-	err := x.db.View(func(tx *bolt.Tx) error {
+	err := x.view(func(tx *kvTx) error {
 		active := string(tx.Bucket(bktMeta).Get(keyActivePool))
 		var nodes []*journalpb.NodeRegister
 		err := tx.Bucket(bktNodes).ForEach(func(k, v []byte) error {
@@ -299,7 +382,7 @@ type indexMeta struct {
 
 func (x *index) meta() (indexMeta, error) {
 	var m indexMeta
-	err := x.db.View(func(tx *bolt.Tx) error {
+	err := x.view(func(tx *kvTx) error {
 		b := tx.Bucket(bktMeta)
 		m.Applied = u64(b.Get(keyApplied))
 		m.Journal = u64(b.Get(keyJournal))
@@ -323,8 +406,9 @@ func (x *index) shardsOn(node, disk string, fn func(id []byte, stripe *journalpb
 	seek := prefix
 	for {
 		var batch []ref
-		err := x.db.View(func(tx *bolt.Tx) error {
+		err := x.view(func(tx *kvTx) error {
 			c := tx.Bucket(bktShards).Cursor()
+			defer c.Close()
 			for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, prefix) && len(batch) < page; k, v = c.Next() {
 				if len(v) < 4 {
 					return fmt.Errorf("%w: shard record of %d bytes", ErrCorrupt, len(v))
@@ -354,30 +438,71 @@ func (x *index) shardsOn(node, disk string, fn func(id []byte, stripe *journalpb
 
 func (x *index) shardReferenced(node, disk string, id []byte) (bool, error) {
 	var ok bool
-	err := x.db.View(func(tx *bolt.Tx) error {
+	err := x.view(func(tx *kvTx) error {
 		ok = tx.Bucket(bktShards).Get(shardKey(node, disk, id)) != nil
 		return nil
 	})
 	return ok, err
 }
 
-// snapshotTx opens the read transaction a snapshot streams from.
-func (x *index) snapshotTx() (*bolt.Tx, error) { return x.db.Begin(false) }
+// snapshotTx opens a read transaction on a consistent snapshot; the
+// snapshot a raft snapshot streams from.
+func (x *index) snapshotTx() *kvTx {
+	snap := x.db.NewSnapshot()
+	return &kvTx{r: snap, snap: snap}
+}
 
-// replaceIndex atomically replaces the index file at path with one built
-// from the snapshot stream r, and opens it.
-func replaceIndex(path string, r io.Reader) (*index, error) {
-	tmp := path + ".restore"
-	if err := readSnapshot(tmp, r); err != nil {
+// replaceIndex replaces the index in x.dir with one built from the snapshot
+// stream r, and opens it. x is closed first. The new index is built beside
+// the old one and marked complete before the old one is removed, so a crash
+// at any point leaves either the old index or the complete new one
+// (recoverIndexDir finishes an interrupted swap).
+func replaceIndex(x *index, r io.Reader) (*index, error) {
+	dir, o := x.dir, x.opts
+	if err := x.close(); err != nil {
+		return nil, fmt.Errorf("raftstore: restore: close index: %w", err)
+	}
+	tmp := dir + ".restore"
+	if err := readSnapshot(tmp, r, o); err != nil {
+		old, oerr := openIndex(dir, o)
+		return old, errors.Join(fmt.Errorf("raftstore: restore index: %w", err), oerr)
+	}
+	if err := swapIndexDir(dir); err != nil {
 		return nil, fmt.Errorf("raftstore: restore index: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("raftstore: restore index: %w", err)
+	return openIndex(dir, o)
+}
+
+const restoreDoneFile = "RESTORE-COMPLETE"
+
+// swapIndexDir moves a complete dir+".restore" into place of dir.
+func swapIndexDir(dir string) error {
+	tmp := dir + ".restore"
+	if err := os.RemoveAll(dir); err != nil {
+		return err
 	}
-	if err := syncDir(path); err != nil {
-		return nil, fmt.Errorf("raftstore: restore index: %w", err)
+	if err := syncDir(dir); err != nil {
+		return err
 	}
-	return openIndex(path)
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	return os.Remove(filepath.Join(dir, restoreDoneFile))
+}
+
+// recoverIndexDir finishes or discards a restore a crash interrupted.
+func recoverIndexDir(dir string) error {
+	tmp := dir + ".restore"
+	if _, err := os.Stat(filepath.Join(tmp, restoreDoneFile)); err == nil {
+		return swapIndexDir(dir)
+	}
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("raftstore: remove incomplete index restore: %w", err)
+	}
+	return nil
 }
 
 func syncDir(path string) error {

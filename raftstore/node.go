@@ -95,9 +95,13 @@ func Open(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("raftstore: open journal: %w", err)
 	}
-	idx, err := openIndex(filepath.Join(cfg.DataDir, "index.db"))
+	indexDir := filepath.Join(cfg.DataDir, "index")
+	if err := recoverIndexDir(indexDir); err != nil {
+		return nil, errors.Join(err, jr.Close())
+	}
+	idx, err := openIndex(indexDir, indexOptions{CacheBytes: cfg.IndexCacheBytes, MemTableBytes: cfg.IndexMemTableBytes, Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, jr.Close())
 	}
 	if n.fsm, err = newFSM(jrCfg, jr, idx); err != nil {
 		return nil, errors.Join(err, idx.close(), jr.Close())
@@ -168,8 +172,18 @@ func Open(cfg Config) (n *Node, err error) {
 	rc.BatchApplyCh = true
 	rc.MaxAppendEntries = 256
 	// The index is persistent and idempotent by applied index: replaying the
-	// log tail after a restart is enough, restoring the snapshot is not needed.
+	// log tail after a restart is enough, restoring the snapshot is not
+	// needed — unless the index is behind the newest snapshot (it was lost
+	// or replaced), since the log before that snapshot may be gone.
 	rc.NoSnapshotRestoreOnStart = true
+	if metas, err := snaps.List(); err != nil {
+		return nil, fmt.Errorf("raftstore: list snapshots: %w", err)
+	} else if m, err := n.fsm.index().meta(); err != nil {
+		return nil, err
+	} else if len(metas) > 0 && m.Applied < metas[0].Index {
+		log.Warn("index is behind the newest snapshot; restoring it from the snapshot", "applied", m.Applied, "snapshot", metas[0].Index)
+		rc.NoSnapshotRestoreOnStart = false
+	}
 	fsmAdapter := &raftFSM{f: n.fsm, log: log, stop: n.stop, status: &n.applyErr, onFatal: n.onFatal}
 	if n.raft, err = raft.NewRaft(rc, fsmAdapter, n.logStore, n.logStore, snaps, n.transport); err != nil {
 		return nil, fmt.Errorf("raftstore: start raft: %w", err)

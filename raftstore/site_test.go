@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -323,6 +325,78 @@ func TestWipedNodeRestoredFromSnapshot(t *testing.T) {
 	if err != nil || rep.Missing != 0 || rep.Corrupt != 0 {
 		t.Fatalf("second scrub: %+v, %v; want a clean disk", rep, err)
 	}
+	assertSameState(t, c)
+}
+
+// TestLostIndexRestoredFromLocalSnapshot: the index commits without fsync
+// and relies on the raft log and snapshots to recover. A node whose index
+// is gone (or behind its newest snapshot) while the log before that
+// snapshot was compacted must restore from its own snapshot and replay the
+// log; its journal, which already holds the events, is kept and gets no
+// duplicates.
+func TestLostIndexRestoredFromLocalSnapshot(t *testing.T) {
+	rng := seed(t)
+	c := raftstoretest.New(t, raftstoretest.Options{Tune: func(_ int, cfg *raftstore.Config) {
+		cfg.TrailingLogs = 4
+		cfg.SnapshotThreshold = 1 << 20 // only the explicit snapshots below
+	}})
+	ctx := ctxT(t, 3*time.Minute)
+	if err := c.Nodes[0].CreateBucket(ctx, "ledger", "test"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{}
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			data := payload(rng, 10+rng.IntN(2000))
+			key := fmt.Sprintf("k%03d", i)
+			if _, err := put(ctx, c.Nodes[i%3], "ledger", key, data); err != nil {
+				t.Fatal(err)
+			}
+			want[key] = data
+		}
+	}
+	write(0, 40)
+	victim := (c.WaitLeader() + 1) % 3
+	c.WaitApplied(c.Nodes[c.WaitLeader()].AppliedIndex())
+	if err := c.Nodes[victim].Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	write(40, 50) // after the snapshot: only in the log
+	c.WaitApplied(c.Nodes[c.WaitLeader()].AppliedIndex())
+	before, err := c.Nodes[victim].Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Stop(victim)
+	if err := os.RemoveAll(filepath.Join(c.Config(victim).DataDir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	c.Start(victim)
+	n := c.Nodes[victim]
+	write(50, 60)
+	c.WaitApplied(c.Nodes[c.WaitLeader()].AppliedIndex())
+	for key, data := range want {
+		got, err := get(ctx, n, "ledger", key)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("after index loss: %s: %v (equal=%v)", key, err, bytes.Equal(got, data))
+		}
+	}
+	after, err := n.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.GetJournalFirst() != before.GetJournalFirst() {
+		t.Fatalf("journal restarted at %d (was %d); it should have been kept", after.GetJournalFirst(), before.GetJournalFirst())
+	}
+	leader := c.Nodes[c.WaitLeader()]
+	ls, err := leader.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(30*time.Second, "journal caught up without duplicates", func() (bool, error) {
+		st, err := n.Status(ctx)
+		return err == nil && st.GetJournalLast() == ls.GetJournalLast(), err
+	})
 	assertSameState(t, c)
 }
 

@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,21 +10,24 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"path/filepath"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/ferrydr/ferry/internal/vfs"
 )
 
 // Snapshot format. A snapshot is a logical image of the index, not a copy
-// of the bbolt file, so that two replicas at the same applied index write
-// byte-identical snapshots whatever their page layout:
+// of its files, so that two replicas at the same applied index write
+// byte-identical snapshots whatever their file layout:
 //
 //	"FERRYSNAP1\n"
 //	records:  u8 tag=1 | u8 len | bucket name | u32 klen | key | u32 vlen | value
-//	          (buckets in allBuckets order, keys in byte order)
+//	          (buckets in name order, keys in byte order)
 //	trailer:  u8 tag=2 | u64 record count | u32 CRC32C of every byte before the trailer
 //
-// Writing streams from a read transaction; restoring streams into a new
-// bbolt file in batches. Neither holds the state in memory.
+// Writing streams from a read snapshot; restoring streams into a new index
+// in batches. Neither holds the state in memory.
 const snapMagic = "FERRYSNAP1\n"
 
 const (
@@ -34,42 +38,48 @@ const (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // writeSnapshot streams the index as seen by tx to w.
-func writeSnapshot(tx *bolt.Tx, w io.Writer) error {
+func writeSnapshot(tx *kvTx, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	crc := crc32.New(castagnoli)
 	out := io.MultiWriter(bw, crc)
 	if _, err := io.WriteString(out, snapMagic); err != nil {
 		return err
 	}
+	it, err := tx.r.NewIter(nil)
+	if err != nil {
+		return fmt.Errorf("%w: index iterator: %w", errIO, err)
+	}
 	var count uint64
 	var hdr [4]byte
-	for _, name := range allBuckets {
-		b := tx.Bucket(name)
-		if b == nil {
-			continue
+	for ok := it.First(); ok; ok = it.Next() {
+		full := it.Key()
+		sep := bytes.IndexByte(full, 0)
+		if sep <= 0 || sep > 255 {
+			return errors.Join(fmt.Errorf("%w: index key %q has no bucket", ErrCorrupt, full), it.Close())
 		}
-		err := b.ForEach(func(k, v []byte) error {
-			if _, err := out.Write([]byte{snapTagRecord, byte(len(name))}); err != nil {
-				return err
-			}
-			if _, err := out.Write(name); err != nil {
-				return err
-			}
-			for _, part := range [][]byte{k, v} {
-				binary.BigEndian.PutUint32(hdr[:], uint32(len(part)))
-				if _, err := out.Write(hdr[:]); err != nil {
-					return err
-				}
-				if _, err := out.Write(part); err != nil {
-					return err
-				}
-			}
-			count++
-			return nil
-		})
+		v, err := it.ValueAndErr()
 		if err != nil {
-			return err
+			return errors.Join(fmt.Errorf("%w: index read: %w", errIO, err), it.Close())
 		}
+		if _, err := out.Write([]byte{snapTagRecord, byte(sep)}); err != nil {
+			return errors.Join(err, it.Close())
+		}
+		if _, err := out.Write(full[:sep]); err != nil {
+			return errors.Join(err, it.Close())
+		}
+		for _, part := range [][]byte{full[sep+1:], v} {
+			binary.BigEndian.PutUint32(hdr[:], uint32(len(part)))
+			if _, err := out.Write(hdr[:]); err != nil {
+				return errors.Join(err, it.Close())
+			}
+			if _, err := out.Write(part); err != nil {
+				return errors.Join(err, it.Close())
+			}
+		}
+		count++
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return fmt.Errorf("%w: index iterator: %w", errIO, err)
 	}
 	var trailer [13]byte
 	trailer[0] = snapTagTrailer
@@ -98,36 +108,33 @@ func (c *crcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readSnapshot builds a new index file at path from a snapshot stream. The
-// file is synced before it returns; on error it is removed.
-func readSnapshot(path string, r io.Reader) (err error) {
-	_ = os.Remove(path)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+// readSnapshot builds a new index in dir from a snapshot stream. The index
+// is synced and marked complete (restoreDoneFile) before it returns; on
+// error dir is removed.
+func readSnapshot(dir string, r io.Reader, o indexOptions) (err error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	x, err := openIndex(dir, o)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		err = errors.Join(err, db.Close())
+		if x != nil {
+			err = errors.Join(err, x.db.Close())
+		}
 		if err != nil {
-			_ = os.Remove(path)
+			_ = os.RemoveAll(dir)
 		}
 	}()
-	db.NoSync = true // one sync at the end
 	cr := &crcReader{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.New(castagnoli)}
 	magic := make([]byte, len(snapMagic))
 	if _, err := io.ReadFull(cr, magic); err != nil || string(magic) != snapMagic {
 		return fmt.Errorf("%w: bad header", errSnapshot)
 	}
-	tx, err := db.Begin(true)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if tx != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	var count, inTx uint64
+	batch := x.db.NewBatch()
+	defer func() { _ = batch.Close() }()
+	var count uint64
 	var tag [2]byte
 	var lenBuf [4]byte
 	readPart := func() ([]byte, error) {
@@ -159,6 +166,9 @@ func readSnapshot(path string, r io.Reader) (err error) {
 		if _, err := io.ReadFull(cr, name); err != nil {
 			return fmt.Errorf("%w: %v", errSnapshot, err)
 		}
+		if len(name) == 0 || bytes.IndexByte(name, 0) >= 0 {
+			return fmt.Errorf("%w: bad bucket name %q", errSnapshot, name)
+		}
 		k, err := readPart()
 		if err != nil {
 			return fmt.Errorf("%w: %v", errSnapshot, err)
@@ -167,22 +177,20 @@ func readSnapshot(path string, r io.Reader) (err error) {
 		if err != nil {
 			return fmt.Errorf("%w: %v", errSnapshot, err)
 		}
-		b, err := tx.CreateBucketIfNotExists(name)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(k, v); err != nil {
+		full := make([]byte, 0, len(name)+1+len(k))
+		full = append(append(append(full, name...), 0), k...)
+		if err := batch.Set(full, v, nil); err != nil {
 			return err
 		}
 		count++
-		if inTx++; inTx == 50_000 {
-			if err := tx.Commit(); err != nil {
+		if batch.Len() >= 32<<20 {
+			if err := batch.Commit(pebble.NoSync); err != nil {
 				return err
 			}
-			if tx, err = db.Begin(true); err != nil {
+			if err := batch.Close(); err != nil {
 				return err
 			}
-			inTx = 0
+			batch = x.db.NewBatch()
 		}
 	}
 	var trailer [12]byte
@@ -199,15 +207,13 @@ func readSnapshot(path string, r io.Reader) (err error) {
 	if got := binary.BigEndian.Uint32(trailer[8:]); got != want {
 		return fmt.Errorf("%w: checksum %08x, want %08x", errSnapshot, got, want)
 	}
-	for _, name := range allBuckets {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return err
-		}
+	if err := batch.Commit(pebble.Sync); err != nil {
+		return err
 	}
-	err = tx.Commit()
-	tx = nil
+	err = x.db.Close()
+	x = nil
 	if err != nil {
 		return err
 	}
-	return db.Sync()
+	return vfs.WriteFileAtomic(vfs.Default, filepath.Join(dir, restoreDoneFile), []byte("ok\n"))
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -40,7 +41,25 @@ func main() {
 	objects := flag.Int("objects", 1_000_000, "objects written by the memory section")
 	ferryd := flag.String("ferryd", "", "ferryd binary for the memory section (default: beside ferrybench)")
 	out := flag.String("out", "", "also write the report to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the in-process sections to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ferrybench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "ferrybench:", err)
+			os.Exit(1)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, "ferrybench:", err)
+			}
+		}()
+	}
 	var report bytes.Buffer
 	w := io.MultiWriter(os.Stdout, &report)
 	fmt.Fprintf(w, "ferrybench %s on %s/%s, %d CPUs, %s\n", time.Now().UTC().Format(time.RFC3339), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel())

@@ -1,0 +1,214 @@
+package raftstore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// The index is a Pebble LSM. kv.go gives it the small bucketed surface the
+// state machine is written against: a transaction (an indexed batch for
+// writes, a snapshot for reads) holding named buckets, each a key prefix
+// "name NUL". name+NUL orders buckets exactly as their names sort, so a scan
+// of the whole key space visits buckets in name order and keys in byte
+// order, which the logical snapshot relies on.
+//
+// Reads cannot fail silently: a read error is recorded in the transaction
+// and returned by Commit or View, so a failed read never passes for an
+// absent key in a committed batch.
+
+// kvTx is one transaction over the index.
+type kvTx struct {
+	r     pebble.Reader
+	batch *pebble.Batch    // nil for read transactions
+	snap  *pebble.Snapshot // nil for write transactions
+	err   error
+}
+
+func (t *kvTx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// Bucket returns the named bucket.
+func (t *kvTx) Bucket(name []byte) *kvBucket {
+	p := make([]byte, 0, len(name)+1)
+	p = append(p, name...)
+	return &kvBucket{tx: t, prefix: append(p, 0)}
+}
+
+// Rollback releases the transaction without committing it; safe to call
+// more than once and after Commit.
+func (t *kvTx) Rollback() error {
+	var err error
+	if t.batch != nil {
+		err = t.batch.Close()
+		t.batch = nil
+	}
+	if t.snap != nil {
+		err = errors.Join(err, t.snap.Close())
+		t.snap = nil
+	}
+	t.r = nil
+	return err
+}
+
+// kvBucket is a key prefix inside a transaction.
+type kvBucket struct {
+	tx     *kvTx
+	prefix []byte
+}
+
+func (b *kvBucket) key(k []byte) []byte {
+	out := make([]byte, 0, len(b.prefix)+len(k))
+	out = append(out, b.prefix...)
+	return append(out, k...)
+}
+
+// Get returns a copy of the value of k, or nil if k is absent.
+func (b *kvBucket) Get(k []byte) []byte {
+	if b.tx.r == nil {
+		b.tx.fail(errors.New("raftstore: index transaction closed"))
+		return nil
+	}
+	v, closer, err := b.tx.r.Get(b.key(k))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		b.tx.fail(fmt.Errorf("%w: index read: %w", errIO, err))
+		return nil
+	}
+	out := bytes.Clone(v)
+	if out == nil {
+		out = []byte{}
+	}
+	b.tx.fail(closer.Close())
+	return out
+}
+
+// Put sets k to v in a write transaction.
+func (b *kvBucket) Put(k, v []byte) error {
+	if b.tx.batch == nil {
+		return errors.New("raftstore: put in a read-only index transaction")
+	}
+	return b.tx.batch.Set(b.key(k), v, nil)
+}
+
+// Delete removes k in a write transaction.
+func (b *kvBucket) Delete(k []byte) error {
+	if b.tx.batch == nil {
+		return errors.New("raftstore: delete in a read-only index transaction")
+	}
+	return b.tx.batch.Delete(b.key(k), nil)
+}
+
+// DeletePrefix removes every key of the bucket that starts with p.
+func (b *kvBucket) DeletePrefix(p []byte) error {
+	if b.tx.batch == nil {
+		return errors.New("raftstore: delete in a read-only index transaction")
+	}
+	lo := b.key(p)
+	return b.tx.batch.DeleteRange(lo, prefixEnd(lo), nil)
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix p
+// (nil when there is none).
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// Cursor iterates the bucket in key order. Keys it returns are relative to
+// the bucket; keys and values are valid until the next move. Close it.
+func (b *kvBucket) Cursor() *kvCursor {
+	c := &kvCursor{b: b}
+	if b.tx.r == nil {
+		b.tx.fail(errors.New("raftstore: index transaction closed"))
+		return c
+	}
+	it, err := b.tx.r.NewIter(&pebble.IterOptions{LowerBound: b.prefix, UpperBound: prefixEnd(b.prefix)})
+	if err != nil {
+		b.tx.fail(fmt.Errorf("%w: index iterator: %w", errIO, err))
+		return c
+	}
+	c.it = it
+	return c
+}
+
+// ForEach calls fn for every key of the bucket in order.
+func (b *kvBucket) ForEach(fn func(k, v []byte) error) error {
+	c := b.Cursor()
+	defer c.Close()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return b.tx.err
+}
+
+type kvCursor struct {
+	b  *kvBucket
+	it *pebble.Iterator
+}
+
+func (c *kvCursor) current(ok bool) ([]byte, []byte) {
+	if !ok {
+		if err := c.it.Error(); err != nil {
+			c.b.tx.fail(fmt.Errorf("%w: index iterator: %w", errIO, err))
+		}
+		return nil, nil
+	}
+	v, err := c.it.ValueAndErr()
+	if err != nil {
+		c.b.tx.fail(fmt.Errorf("%w: index iterator: %w", errIO, err))
+		return nil, nil
+	}
+	k := c.it.Key()[len(c.b.prefix):]
+	if k == nil {
+		k = []byte{}
+	}
+	return k, v
+}
+
+// First moves to the bucket's first key.
+func (c *kvCursor) First() ([]byte, []byte) {
+	if c.it == nil {
+		return nil, nil
+	}
+	return c.current(c.it.First())
+}
+
+// Seek moves to the first key at or after k.
+func (c *kvCursor) Seek(k []byte) ([]byte, []byte) {
+	if c.it == nil {
+		return nil, nil
+	}
+	return c.current(c.it.SeekGE(c.b.key(k)))
+}
+
+// Next moves to the next key.
+func (c *kvCursor) Next() ([]byte, []byte) {
+	if c.it == nil {
+		return nil, nil
+	}
+	return c.current(c.it.Next())
+}
+
+// Close releases the cursor.
+func (c *kvCursor) Close() {
+	if c.it != nil {
+		c.b.tx.fail(c.it.Close())
+		c.it = nil
+	}
+}
