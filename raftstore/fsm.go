@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferrydr/ferry/journal"
 	"github.com/ferrydr/ferry/journal/journalpb"
+	"github.com/ferrydr/ferry/raftstore/ecstore"
 )
 
 // fsm is the state machine: a pure function of the log. apply reads only
@@ -470,7 +471,7 @@ func addShardRefs(tx *kvTx, m *journalpb.Manifest, delta int) error {
 				var err error
 				one, err = proto.Marshal(&journalpb.Manifest{
 					Pool: m.GetPool(), DataShards: m.GetDataShards(), ParityShards: m.GetParityShards(),
-					StripeSize: m.GetStripeSize(), Locations: locs, Stripes: []*journalpb.Stripe{st},
+					StripeSize: m.GetStripeSize(), Locations: locs, Stripes: []*journalpb.Stripe{st}, IdKey: m.GetIdKey(),
 				})
 				if err != nil {
 					return fmt.Errorf("%w: %v", errFatal, err)
@@ -498,6 +499,9 @@ func applyPoolCreate(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	p := ev.GetPoolCreate()
 	if p.GetPool() == "" || p.GetDataShards() == 0 {
 		return false, fmt.Errorf("%w: pool needs a name and data shards", ErrInvalidArgument)
+	}
+	if n := len(p.GetIdKey()); n != 0 && n != ecstore.IDKeySize {
+		return false, fmt.Errorf("%w: pool %s: shard id key of %d bytes", ErrInvalidArgument, p.GetPool(), n)
 	}
 	b := tx.Bucket(bktPools)
 	if b.Get([]byte(p.GetPool())) != nil {

@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -684,6 +685,14 @@ func (n *Node) registerIfNeeded(ctx context.Context) error {
 	return err
 }
 
+// newIDKey returns a fresh random shard id key for a new pool. The
+// proposer draws it, so the state machine only copies it.
+func newIDKey() []byte {
+	k := make([]byte, ecstore.IDKeySize)
+	_, _ = rand.Read(k) // crypto/rand.Read never fails (Go 1.24+)
+	return k
+}
+
 func (n *Node) createDefaultPoolIfNeeded(ctx context.Context) error {
 	pools, err := n.fsm.index().pools()
 	if err != nil || len(pools) > 0 {
@@ -691,6 +700,7 @@ func (n *Node) createDefaultPoolIfNeeded(ctx context.Context) error {
 	}
 	_, err = n.proposeLocal(ctx, &journalpb.Event{Kind: journalpb.Kind_POOL_CREATE, Body: &journalpb.Event_PoolCreate{PoolCreate: &journalpb.PoolCreate{
 		Pool: "default", DataShards: uint32(n.cfg.DataShards), ParityShards: uint32(n.cfg.ParityShards), StripeSize: uint32(n.cfg.StripeBytes),
+		IdKey: newIDKey(),
 	}}})
 	if errors.Is(err, ErrInvalidArgument) {
 		return nil // created concurrently

@@ -94,16 +94,21 @@ func (n *Node) PutObject(ctx context.Context, hdr *nodepb.PutObjectHeader, body 
 			Name:       pool.Def.GetPool(),
 			Profile:    ecstore.Profile{K: int(pool.Def.GetDataShards()), M: int(pool.Def.GetParityShards())},
 			StripeSize: int(pool.Def.GetStripeSize()),
+			IDKey:      pool.Def.GetIdKey(),
 		}
 		for _, d := range pool.Disks {
 			spec.Disks = append(spec.Disks, ecstore.Location{Node: d.GetNode(), Disk: d.GetDisk()})
 		}
 		placementKey := []byte(hdr.GetBucket() + "/" + hdr.GetKey() + "/" + n.clock.Now().Proto().String())
-		m, size, sum, err := n.store.Write(ctx, spec, placementKey, io.MultiReader(bytes.NewReader(head), body))
+		// The MD5 (the ETag S3 clients check) is S3's concern, not the
+		// store's: it is computed here, on the goroutine that feeds the
+		// store, while the store codes the previous stripe.
+		h := md5.New()
+		m, size, err := n.store.Write(ctx, spec, placementKey, io.TeeReader(io.MultiReader(bytes.NewReader(head), body), h))
 		if err != nil {
 			return nil, classify(fmt.Errorf("raftstore: put %s/%s: %w", hdr.GetBucket(), hdr.GetKey(), err))
 		}
-		put.Manifest, put.Size, put.Md5 = m, size, sum
+		put.Manifest, put.Size, put.Md5 = m, size, h.Sum(nil)
 	}
 	if hdr.GetSize() >= 0 && hdr.Size != 0 && put.Size != hdr.GetSize() {
 		return nil, fmt.Errorf("%w: body of %d bytes, header said %d", ErrInvalidArgument, put.Size, hdr.GetSize())
@@ -263,6 +268,7 @@ func (n *Node) CreatePool(ctx context.Context, req *nodepb.CreatePoolRequest) er
 	}
 	_, err = n.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_POOL_CREATE, Principal: req.GetPrincipal(), Body: &journalpb.Event_PoolCreate{PoolCreate: &journalpb.PoolCreate{
 		Pool: req.GetPool(), DataShards: req.GetDataShards(), ParityShards: req.GetParityShards(), Disks: req.GetDisks(), StripeSize: stripe,
+		IdKey: newIDKey(),
 	}}})
 	return err
 }

@@ -179,10 +179,14 @@ func (s *server) PutShard(_ context.Context, req *nodepb.PutShardRequest) (*node
 	}
 	// A shard is stored under its content address; refuse bytes that do not
 	// match it, so a bad sender cannot plant data under another shard's id.
-	if ecstore.ShardIDOf(req.GetData()) != id {
+	scheme, err := ecstore.NewIDScheme(req.GetIdKey())
+	if err != nil {
+		return nil, toStatus(fmt.Errorf("%w: %v", ErrInvalidArgument, err))
+	}
+	if scheme.Of(req.GetData()) != id {
 		return nil, toStatus(fmt.Errorf("%w: shard %s: data does not match its id", ErrInvalidArgument, id))
 	}
-	if err := s.n.disks.Put(req.GetDisk(), id, req.GetData()); err != nil {
+	if err := s.n.disks.Put(req.GetDisk(), scheme, id, req.GetData()); err != nil {
 		return nil, toStatus(err)
 	}
 	return &nodepb.PutShardResponse{}, nil

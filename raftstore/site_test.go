@@ -40,8 +40,16 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
+// put writes bucket/key. Like any client of an idempotent put, it retries
+// a put whose outcome is unknown (leadership moved while it was in flight,
+// which a loaded two-core machine provokes) or that found no leader.
 func put(ctx context.Context, n *raftstore.Node, bucket, key string, data []byte) (*nodepb.ObjectInfo, error) {
-	return n.PutObject(ctx, &nodepb.PutObjectHeader{Bucket: bucket, Key: key, Size: int64(len(data))}, bytes.NewReader(data))
+	for {
+		info, err := n.PutObject(ctx, &nodepb.PutObjectHeader{Bucket: bucket, Key: key, Size: int64(len(data))}, bytes.NewReader(data))
+		if (!errors.Is(err, raftstore.ErrIndeterminate) && !errors.Is(err, raftstore.ErrNotLeader)) || ctx.Err() != nil {
+			return info, err
+		}
+	}
 }
 
 func get(ctx context.Context, n *raftstore.Node, bucket, key string) ([]byte, error) {

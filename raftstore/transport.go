@@ -95,12 +95,12 @@ func remoteShardError(err error) error {
 	return err
 }
 
-func (t *shardTransport) PutShard(ctx context.Context, loc ecstore.Location, id ecstore.ShardID, data []byte) error {
+func (t *shardTransport) PutShard(ctx context.Context, loc ecstore.Location, scheme ecstore.IDScheme, id ecstore.ShardID, data []byte) error {
 	c, err := t.client(loc.Node)
 	if err != nil {
 		return err
 	}
-	_, err = c.PutShard(ctx, &nodepb.PutShardRequest{Disk: loc.Disk, Id: id[:], Data: data})
+	_, err = c.PutShard(ctx, &nodepb.PutShardRequest{Disk: loc.Disk, Id: id[:], Data: data, IdKey: scheme.Key()})
 	if err != nil {
 		return fmt.Errorf("put shard on %s/%s: %w", loc.Node, loc.Disk, remoteShardError(err))
 	}

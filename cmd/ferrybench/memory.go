@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,12 +186,46 @@ loop:
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(w, "%d objects of %d B through 3 ferryd processes, 64 clients: %v (%.0f puts/s)\n", objects, len(payload), elapsed.Round(time.Second), float64(objects)/elapsed.Seconds())
-	fmt.Fprintln(w, "| node | max VmRSS | max RssAnon (heap and stacks) |")
-	fmt.Fprintln(w, "|---|---|---|")
-	for i := range procs {
-		fmt.Fprintf(w, "| n%d | %d MiB | %d MiB |\n", i+1, maxRSS[i].Load()>>20, maxAnon[i].Load()>>20)
+	fmt.Fprintln(w, "| node | max VmRSS | max RssAnon (heap and stacks) | resident at the end, by mapping |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for i, p := range procs {
+		fmt.Fprintf(w, "| n%d | %d MiB | %d MiB | %s |\n", i+1, maxRSS[i].Load()>>20, maxAnon[i].Load()>>20, topMappings(p.Process.Pid, 4))
 	}
 	return nil
+}
+
+// topMappings sums the resident bytes of /proc/PID/smaps by mapped file
+// ("[anon]" for anonymous memory) and names the n largest.
+func topMappings(pid, n int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return err.Error()
+	}
+	sums := map[string]int64{}
+	name := ""
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"):
+			name = "[anon]"
+			if len(f) >= 6 {
+				name = filepath.Base(f[5])
+			}
+		case len(f) >= 2 && f[0] == "Rss:":
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			sums[name] += kb << 10
+		}
+	}
+	names := make([]string, 0, len(sums))
+	for k := range sums {
+		names = append(names, k)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(sums[b], sums[a]) })
+	var parts []string
+	for _, k := range names[:min(n, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s %d MiB", k, sums[k]>>20))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func readAPIAddr(r io.Reader) (string, error) {

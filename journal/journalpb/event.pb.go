@@ -721,8 +721,11 @@ type Manifest struct {
 	// Bytes of payload per stripe (the last stripe may hold fewer).
 	StripeSize uint32 `protobuf:"varint,4,opt,name=stripe_size,json=stripeSize,proto3" json:"stripe_size,omitempty"`
 	// Where shard i of every stripe lives: data_shards+parity_shards entries.
-	Locations     []*ShardLocation `protobuf:"bytes,5,rep,name=locations,proto3" json:"locations,omitempty"`
-	Stripes       []*Stripe        `protobuf:"bytes,6,rep,name=stripes,proto3" json:"stripes,omitempty"`
+	Locations []*ShardLocation `protobuf:"bytes,5,rep,name=locations,proto3" json:"locations,omitempty"`
+	Stripes   []*Stripe        `protobuf:"bytes,6,rep,name=stripes,proto3" json:"stripes,omitempty"`
+	// Key of the keyed hash (HighwayHash-256) that computed the shard ids;
+	// empty: the ids are SHA-256. Copied from the pool at write time.
+	IdKey         []byte `protobuf:"bytes,7,opt,name=id_key,json=idKey,proto3" json:"id_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -799,6 +802,13 @@ func (x *Manifest) GetStripes() []*Stripe {
 	return nil
 }
 
+func (x *Manifest) GetIdKey() []byte {
+	if x != nil {
+		return x.IdKey
+	}
+	return nil
+}
+
 // ShardLocation names a disk on a node.
 type ShardLocation struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -857,7 +867,8 @@ type Stripe struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Bytes of payload in this stripe.
 	DataLen uint32 `protobuf:"varint,1,opt,name=data_len,json=dataLen,proto3" json:"data_len,omitempty"`
-	// Content addresses (SHA-256) of the data_shards+parity_shards shards.
+	// Content addresses of the data_shards+parity_shards shards (see
+	// Manifest.id_key).
 	ShardIds      [][]byte `protobuf:"bytes,2,rep,name=shard_ids,json=shardIds,proto3" json:"shard_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1653,8 +1664,11 @@ type PoolCreate struct {
 	ParityShards uint32                 `protobuf:"varint,3,opt,name=parity_shards,json=parityShards,proto3" json:"parity_shards,omitempty"`
 	// Disks of the pool as node/disk. Empty: every registered disk, and every
 	// disk registered later, belongs to the pool.
-	Disks         []*ShardLocation `protobuf:"bytes,4,rep,name=disks,proto3" json:"disks,omitempty"`
-	StripeSize    uint32           `protobuf:"varint,5,opt,name=stripe_size,json=stripeSize,proto3" json:"stripe_size,omitempty"`
+	Disks      []*ShardLocation `protobuf:"bytes,4,rep,name=disks,proto3" json:"disks,omitempty"`
+	StripeSize uint32           `protobuf:"varint,5,opt,name=stripe_size,json=stripeSize,proto3" json:"stripe_size,omitempty"`
+	// Secret key of the pool's shard ids: 32 random bytes chosen by the
+	// proposer (HighwayHash-256 content addresses). Empty: SHA-256 ids.
+	IdKey         []byte `protobuf:"bytes,6,opt,name=id_key,json=idKey,proto3" json:"id_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1724,6 +1738,13 @@ func (x *PoolCreate) GetStripeSize() uint32 {
 	return 0
 }
 
+func (x *PoolCreate) GetIdKey() []byte {
+	if x != nil {
+		return x.IdKey
+	}
+	return nil
+}
+
 var File_journal_journalpb_event_proto protoreflect.FileDescriptor
 
 const file_journal_journalpb_event_proto_rawDesc = "" +
@@ -1786,7 +1807,7 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\fPrecondition\x12)\n" +
 	"\x11if_none_match_any\x18\x01 \x01(\bR\x0eifNoneMatchAny\x12 \n" +
 	"\fif_match_md5\x18\x02 \x01(\fR\n" +
-	"ifMatchMd5\"\xf8\x01\n" +
+	"ifMatchMd5\"\x8f\x02\n" +
 	"\bManifest\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\tR\x04pool\x12\x1f\n" +
 	"\vdata_shards\x18\x02 \x01(\rR\n" +
@@ -1795,7 +1816,8 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\vstripe_size\x18\x04 \x01(\rR\n" +
 	"stripeSize\x12=\n" +
 	"\tlocations\x18\x05 \x03(\v2\x1f.ferry.journal.v1.ShardLocationR\tlocations\x122\n" +
-	"\astripes\x18\x06 \x03(\v2\x18.ferry.journal.v1.StripeR\astripes\"7\n" +
+	"\astripes\x18\x06 \x03(\v2\x18.ferry.journal.v1.StripeR\astripes\x12\x15\n" +
+	"\x06id_key\x18\a \x01(\fR\x05idKey\"7\n" +
 	"\rShardLocation\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x12\n" +
 	"\x04disk\x18\x02 \x01(\tR\x04disk\"@\n" +
@@ -1853,7 +1875,7 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\fNodeRegister\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x19\n" +
 	"\bapi_addr\x18\x02 \x01(\tR\aapiAddr\x12\x14\n" +
-	"\x05disks\x18\x03 \x03(\tR\x05disks\"\xbe\x01\n" +
+	"\x05disks\x18\x03 \x03(\tR\x05disks\"\xd5\x01\n" +
 	"\n" +
 	"PoolCreate\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\tR\x04pool\x12\x1f\n" +
@@ -1862,7 +1884,8 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\rparity_shards\x18\x03 \x01(\rR\fparityShards\x125\n" +
 	"\x05disks\x18\x04 \x03(\v2\x1f.ferry.journal.v1.ShardLocationR\x05disks\x12\x1f\n" +
 	"\vstripe_size\x18\x05 \x01(\rR\n" +
-	"stripeSize*\xa1\x02\n" +
+	"stripeSize\x12\x15\n" +
+	"\x06id_key\x18\x06 \x01(\fR\x05idKey*\xa1\x02\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +

@@ -30,7 +30,7 @@ func newMemTransport() *memTransport {
 	return &memTransport{shards: map[ecstore.Location]map[ecstore.ShardID][]byte{}, down: map[ecstore.Location]bool{}}
 }
 
-func (t *memTransport) PutShard(_ context.Context, loc ecstore.Location, id ecstore.ShardID, data []byte) error {
+func (t *memTransport) PutShard(_ context.Context, loc ecstore.Location, _ ecstore.IDScheme, id ecstore.ShardID, data []byte) error {
 	c := bytes.Clone(data)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -56,7 +56,7 @@ func (t *memTransport) GetShard(_ context.Context, loc ecstore.Location, id ecst
 // discardTransport drops every shard.
 type discardTransport struct{}
 
-func (discardTransport) PutShard(context.Context, ecstore.Location, ecstore.ShardID, []byte) error {
+func (discardTransport) PutShard(context.Context, ecstore.Location, ecstore.IDScheme, ecstore.ShardID, []byte) error {
 	return nil
 }
 
@@ -71,7 +71,7 @@ func benchPool() ecstore.PoolSpec {
 			disks = append(disks, ecstore.Location{Node: fmt.Sprintf("n%d", n), Disk: fmt.Sprintf("d%d", d)})
 		}
 	}
-	return ecstore.PoolSpec{Name: "bench", Profile: ecstore.DefaultProfile(), Disks: disks}
+	return ecstore.PoolSpec{Name: "bench", Profile: ecstore.DefaultProfile(), Disks: disks, IDKey: testIDKey}
 }
 
 func benchData() []byte {
@@ -103,14 +103,17 @@ func BenchmarkEncodeRaw(b *testing.B) {
 
 // BenchmarkStoreWrite writes a 4 MiB object (one 4 MiB stripe, 4+2) with
 // disk time excluded: "discard" drops the shards, "mem" copies them into
-// a map.
+// a map; ids are keyed HighwayHash-256 (new pools) or SHA-256 (pools
+// without an id key).
 func BenchmarkStoreWrite(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		tr   func() ecstore.Transport
+		key  []byte
 	}{
-		{"discard", func() ecstore.Transport { return discardTransport{} }},
-		{"mem", func() ecstore.Transport { return newMemTransport() }},
+		{"discard/highwayhash", func() ecstore.Transport { return discardTransport{} }, testIDKey},
+		{"discard/sha256", func() ecstore.Transport { return discardTransport{} }, nil},
+		{"mem/highwayhash", func() ecstore.Transport { return newMemTransport() }, testIDKey},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			st, err := ecstore.New(ecstore.Config{Transport: tc.tr()})
@@ -118,9 +121,10 @@ func BenchmarkStoreWrite(b *testing.B) {
 				b.Fatal(err)
 			}
 			data, pool := benchData(), benchPool()
+			pool.IDKey = tc.key
 			b.SetBytes(benchSize)
 			for b.Loop() {
-				if _, _, _, err := st.Write(context.Background(), pool, []byte("k"), bytes.NewReader(data)); err != nil {
+				if _, _, err := st.Write(context.Background(), pool, []byte("k"), bytes.NewReader(data)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -138,7 +142,7 @@ func BenchmarkStoreRead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			m, _, _, err := st.Write(context.Background(), benchPool(), []byte("k"), bytes.NewReader(benchData()))
+			m, _, err := st.Write(context.Background(), benchPool(), []byte("k"), bytes.NewReader(benchData()))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -155,8 +159,8 @@ func BenchmarkStoreRead(b *testing.B) {
 	}
 }
 
-// The hashes the write path cannot avoid: MD5 of the payload (the object's
-// ETag, one sequential stream) and SHA-256 of every shard (content ids).
+// The hashes around the write path: MD5 of the payload (the S3 ETag, one
+// sequential stream, computed by the caller) and the shard id hashes.
 func BenchmarkHashMD5(b *testing.B) {
 	data := benchData()
 	b.SetBytes(benchSize)
@@ -170,5 +174,17 @@ func BenchmarkHashSHA256(b *testing.B) {
 	b.SetBytes(benchSize)
 	for b.Loop() {
 		sha256.Sum256(data)
+	}
+}
+
+func BenchmarkHashHighwayHash256(b *testing.B) {
+	data := benchData()
+	scheme, err := ecstore.NewIDScheme(testIDKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(benchSize)
+	for b.Loop() {
+		scheme.Of(data)
 	}
 }

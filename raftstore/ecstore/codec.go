@@ -33,7 +33,8 @@ func (c *Codec) Profile() Profile { return c.p }
 func (c *Codec) ShardSize(dataLen int) int { return (dataLen + c.p.K - 1) / c.p.K }
 
 // Encode splits data (one stripe, at least one byte) into k data shards,
-// zero-padding the last, computes m parity shards and the ids of all k+m.
+// zero-padding the last, computes m parity shards and the SHA-256 ids (the
+// zero IDScheme) of all k+m.
 // The shards are freshly allocated and do not alias data.
 func (c *Codec) Encode(data []byte) ([][]byte, []ShardID, error) {
 	if len(data) == 0 {

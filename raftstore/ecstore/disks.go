@@ -141,14 +141,16 @@ func shardPath(dir string, id ShardID) string {
 
 func (d *Disks) lock(id ShardID) *sync.Mutex { return &d.locks[int(id[0])%len(d.locks)] }
 
-// Put stores data as shard id on disk durably. id must be ShardIDOf(data);
+// Put stores data as shard id on disk durably. id must be scheme.Of(data);
 // Put does not check it (the caller computed it). When the disk already
 // holds exactly these bytes under id, Put refreshes the file's modification
 // time instead of rewriting it, by rewriting its identical header in place
 // and syncing (vfs has no Chtimes): this keeps a deduplicated shard from
 // being garbage collected before the event that references it commits. A
-// damaged existing file is replaced. data is not retained.
-func (d *Disks) Put(disk string, id ShardID, data []byte) error {
+// damaged existing file (or one whose bytes do not hash to id) is
+// replaced; an intact one whose different bytes hash to id is kept and Put
+// returns ErrIDCollision. data is not retained.
+func (d *Disks) Put(disk string, scheme IDScheme, id ShardID, data []byte) error {
 	if len(data) > maxShardData {
 		return fmt.Errorf("%w: shard of %d bytes", ErrInvalid, len(data))
 	}
@@ -161,7 +163,7 @@ func (d *Disks) Put(disk string, id ShardID, data []byte) error {
 	mu := d.lock(id)
 	mu.Lock()
 	defer mu.Unlock()
-	ok, err := d.refreshLocked(name, &hdr, data)
+	ok, err := d.refreshLocked(name, scheme, &hdr, data)
 	if err == nil && !ok {
 		err = d.writeLocked(disk, dir, name, &hdr, data)
 	}
@@ -171,14 +173,22 @@ func (d *Disks) Put(disk string, id ShardID, data []byte) error {
 	return nil
 }
 
-// refreshLocked touches name if it holds exactly hdr+data.
-func (d *Disks) refreshLocked(name string, hdr *[shardHeaderSize]byte, data []byte) (bool, error) {
-	st, err := d.fs.Stat(name)
-	if err != nil || st.Size() != int64(shardHeaderSize+len(data)) {
+// refreshLocked touches name if it holds exactly hdr+data. It reports
+// false when name is absent or damaged (the caller rewrites it), and
+// ErrIDCollision when name is an intact shard whose other bytes also hash
+// to the id: that shard stays, since a manifest may point at it.
+func (d *Disks) refreshLocked(name string, scheme IDScheme, hdr *[shardHeaderSize]byte, data []byte) (bool, error) {
+	if _, err := d.fs.Stat(name); err != nil {
 		return false, nil
 	}
 	b, err := d.readFile(name)
-	if err != nil || !bytes.Equal(b[:shardHeaderSize], hdr[:]) || !bytes.Equal(b[shardHeaderSize:], data) {
+	if err != nil {
+		return false, nil
+	}
+	if !bytes.Equal(b[:min(len(b), shardHeaderSize)], hdr[:]) || !bytes.Equal(b[min(len(b), shardHeaderSize):], data) {
+		if id, old, derr := decodeShardFile(b); derr == nil && bytes.Equal(id[:], hdr[20:52]) && scheme.Of(old) == id {
+			return false, ErrIDCollision
+		}
 		return false, nil
 	}
 	f, err := d.fs.OpenReadWrite(name)

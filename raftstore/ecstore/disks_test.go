@@ -46,7 +46,7 @@ func TestDisksPutGetWalkRemove(t *testing.T) {
 				data := bytes.Repeat([]byte{byte(i)}, 100+i)
 				id := ShardIDOf(data)
 				ids = append(ids, id)
-				if err := d.Put("a", id, data); err != nil {
+				if err := d.Put("a", IDScheme{}, id, data); err != nil {
 					t.Fatal(err)
 				}
 				got, err := d.Get("a", id)
@@ -89,7 +89,7 @@ func TestDisksDurable(t *testing.T) {
 		data := []byte(strings.Repeat("x", i+1))
 		id := ShardIDOf(data)
 		ids = append(ids, id)
-		if err := d.Put([]string{"a", "b"}[i%2], id, data); err != nil {
+		if err := d.Put([]string{"a", "b"}[i%2], IDScheme{}, id, data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -129,13 +129,13 @@ func TestDisksDedupRefreshes(t *testing.T) {
 	d := openTestDisks(t, inj, "a")
 	data := []byte("same content")
 	id := ShardIDOf(data)
-	if err := d.Put("a", id, data); err != nil {
+	if err := d.Put("a", IDScheme{}, id, data); err != nil {
 		t.Fatal(err)
 	}
 	name, _ := d.Path("a", id)
 	st1, _ := mem.Stat(name)
 	log.take()
-	if err := d.Put("a", id, data); err != nil {
+	if err := d.Put("a", IDScheme{}, id, data); err != nil {
 		t.Fatal(err)
 	}
 	ops := log.take()
@@ -162,7 +162,7 @@ func TestDisksDedupRefreshes(t *testing.T) {
 	if _, err := d.Get("a", id); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), name) {
 		t.Fatalf("Get of damaged shard = %v, want ErrCorrupt naming %s", err, name)
 	}
-	if err := d.Put("a", id, data); err != nil {
+	if err := d.Put("a", IDScheme{}, id, data); err != nil {
 		t.Fatal(err)
 	}
 	if !containsOp(log.take(), vfs.OpRename) {
@@ -201,7 +201,7 @@ func TestDisksFaults(t *testing.T) {
 			inj.SetRule(vfs.FailAfter(tc.op, 1, tc.err))
 			data := []byte("payload")
 			id := ShardIDOf(data)
-			err := d.Put("a", id, data)
+			err := d.Put("a", IDScheme{}, id, data)
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("Put = %v, want %v", err, tc.err)
 			}
@@ -216,7 +216,7 @@ func TestDisksFaults(t *testing.T) {
 			if len(left) > 0 {
 				t.Fatalf("temporary files left: %v", left)
 			}
-			if err := d.Put("a", id, data); err != nil {
+			if err := d.Put("a", IDScheme{}, id, data); err != nil {
 				t.Fatalf("Put after the fault cleared: %v", err)
 			}
 		})
@@ -237,7 +237,7 @@ func TestDisksUnavailable(t *testing.T) {
 	}
 	data := []byte("x")
 	id := ShardIDOf(data)
-	if err := d.Put("bad", id, data); !errors.Is(err, ErrDiskUnavailable) {
+	if err := d.Put("bad", IDScheme{}, id, data); !errors.Is(err, ErrDiskUnavailable) {
 		t.Fatalf("Put on bad disk = %v", err)
 	}
 	if _, err := d.Get("bad", id); !errors.Is(err, ErrDiskUnavailable) {
@@ -248,7 +248,7 @@ func TestDisksUnavailable(t *testing.T) {
 	}
 
 	// A disk whose directory vanishes (unmounted) is not recreated.
-	if err := d.Put("ok", id, data); err != nil {
+	if err := d.Put("ok", IDScheme{}, id, data); err != nil {
 		t.Fatal(err)
 	}
 	name, _ := d.Path("ok", id)
@@ -260,7 +260,7 @@ func TestDisksUnavailable(t *testing.T) {
 	if _, err := d.Get("ok", id); !errors.Is(err, ErrDiskUnavailable) {
 		t.Fatalf("Get on vanished disk = %v", err)
 	}
-	if err := d.Put("ok", id, data); !errors.Is(err, ErrDiskUnavailable) {
+	if err := d.Put("ok", IDScheme{}, id, data); !errors.Is(err, ErrDiskUnavailable) {
 		t.Fatalf("Put on vanished disk = %v", err)
 	}
 	if _, err := mem.Stat("/ok"); !errors.Is(err, fs.ErrNotExist) {
@@ -283,5 +283,40 @@ func TestOpenDisksConfig(t *testing.T) {
 	}
 	if _, err := OpenDisks(mem, "", []DiskConfig{{ID: "a", Dir: "/a"}}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("OpenDisks without node = %v", err)
+	}
+}
+
+// TestDisksRefuseIDCollision: Put of different bytes under the id of an
+// intact shard (which only a hash collision could produce) is refused and
+// the stored shard kept; a damaged shard under that id is replaced.
+func TestDisksRefuseIDCollision(t *testing.T) {
+	mem := vfs.NewMem()
+	d := openTestDisks(t, mem, "a")
+	orig := []byte("the shard a manifest points at")
+	id := ShardIDOf(orig)
+	if err := d.Put("a", IDScheme{}, id, orig); err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range [][]byte{[]byte("other bytes, same id"), append(bytes.Clone(orig), 'x'), orig[:3]} {
+		if err := d.Put("a", IDScheme{}, id, other); !errors.Is(err, ErrIDCollision) {
+			t.Fatalf("Put of %q under an existing id: %v, want ErrIDCollision", other, err)
+		}
+		if got, err := d.Get("a", id); err != nil || !bytes.Equal(got, orig) {
+			t.Fatalf("stored shard after refused collision: %q, %v", got, err)
+		}
+	}
+	// A damaged copy is not a collision: Put repairs it.
+	path, err := d.Path("a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.Corrupt(path, func(b []byte) []byte { b[shardHeaderSize+2] ^= 0x10; return b }); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put("a", IDScheme{}, id, orig); err != nil {
+		t.Fatalf("Put over a damaged shard: %v", err)
+	}
+	if got, err := d.Get("a", id); err != nil || !bytes.Equal(got, orig) {
+		t.Fatalf("after repair: %q, %v", got, err)
 	}
 }

@@ -21,4 +21,7 @@ var (
 	// ErrDiskUnavailable: a disk is unknown to this node or its directory
 	// is missing or unreadable.
 	ErrDiskUnavailable = errors.New("ecstore: disk unavailable")
+	// ErrIDCollision: a disk already holds an intact shard with this id and
+	// different bytes. The write is refused; the stored shard is kept.
+	ErrIDCollision = errors.New("ecstore: shard id collision")
 )

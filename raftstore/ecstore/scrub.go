@@ -22,6 +22,8 @@ type StripeRef struct {
 	// do not modify it.
 	IDs       []ShardID
 	Locations []Location
+	// Scheme computes the ids (from the manifest's id key).
+	Scheme IDScheme
 }
 
 // StripeRefs checks m and returns one StripeRef per stripe. A nil or
@@ -51,6 +53,10 @@ func StripeRefs(m *journalpb.Manifest) ([]StripeRef, error) {
 		}
 		locs[i] = Location{Node: l.GetNode(), Disk: l.GetDisk()}
 	}
+	scheme, err := NewIDScheme(m.GetIdKey())
+	if err != nil {
+		return nil, bad("%v", err)
+	}
 	refs := make([]StripeRef, 0, len(m.GetStripes()))
 	for si, st := range m.GetStripes() {
 		if st.GetDataLen() < 1 || int64(st.GetDataLen()) > int64(stripeSize) {
@@ -69,7 +75,7 @@ func StripeRefs(m *journalpb.Manifest) ([]StripeRef, error) {
 		}
 		refs = append(refs, StripeRef{
 			Pool: m.GetPool(), K: p.K, M: p.M, StripeSize: stripeSize, DataLen: int(st.GetDataLen()),
-			IDs: ids, Locations: locs,
+			IDs: ids, Locations: locs, Scheme: scheme,
 		})
 	}
 	return refs, nil
@@ -183,7 +189,7 @@ func (s *Store) checkShard(ref StripeRef, here Location, id ShardID, deep bool) 
 	if want := (ref.DataLen + ref.K - 1) / ref.K; len(data) != want {
 		return fmt.Errorf("%w: shard %s on %s has %d bytes, want %d", ErrCorrupt, id.short(), here, len(data), want)
 	}
-	if deep && ShardIDOf(data) != id {
+	if deep && ref.Scheme.Of(data) != id {
 		return fmt.Errorf("%w: shard %s on %s: content does not match its id", ErrCorrupt, id.short(), here)
 	}
 	return nil
@@ -216,10 +222,10 @@ func (s *Store) repair(ctx context.Context, ref StripeRef, here Location, id Sha
 	if err := codec.reconstruct(shards, required); err != nil {
 		return err
 	}
-	if ShardIDOf(shards[idx]) != id {
+	if ref.Scheme.Of(shards[idx]) != id {
 		return fmt.Errorf("%w: rebuilt shard %d does not match its id %s", ErrTooFewShards, idx, id.short())
 	}
-	return s.cfg.Local.Put(here.Disk, id, shards[idx])
+	return s.cfg.Local.Put(here.Disk, ref.Scheme, id, shards[idx])
 }
 
 // CollectGarbage removes this node's shard files that referenced says no

@@ -217,7 +217,11 @@ func TestScrubDeep(t *testing.T) {
 	ref, _ := ecstore.StripeRefs(objs[0].m)
 	loc := ref[0].Locations[2]
 	wrong := bytes.Repeat([]byte{0xee}, (ref[0].DataLen+3)/4)
-	if err := s.cluster.Disks(loc.Node).Put(loc.Disk, ref[0].IDs[2], wrong); err != nil {
+	// Put refuses other bytes over an intact shard, so the stale file goes first.
+	if err := s.cluster.Disks(loc.Node).Remove(loc.Disk, ref[0].IDs[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cluster.Disks(loc.Node).Put(loc.Disk, ref[0].Scheme, ref[0].IDs[2], wrong); err != nil {
 		t.Fatal(err)
 	}
 	if rep := s.scrubAll(t, refs, false); rep.Corrupt != 0 {
@@ -227,7 +231,7 @@ func TestScrubDeep(t *testing.T) {
 		t.Fatalf("deep scrub: %+v", rep)
 	}
 	got, err := s.cluster.Disks(loc.Node).Get(loc.Disk, ref[0].IDs[2])
-	if err != nil || ecstore.ShardIDOf(got) != ref[0].IDs[2] {
+	if err != nil || ref[0].Scheme.Of(got) != ref[0].IDs[2] {
 		t.Fatalf("shard not repaired: %v", err)
 	}
 }

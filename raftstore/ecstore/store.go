@@ -2,7 +2,6 @@ package ecstore
 
 import (
 	"context"
-	"crypto/md5"
 	"errors"
 	"fmt"
 	"io"
@@ -24,9 +23,10 @@ const (
 // implements it over gRPC; the Store uses it for every location whose node
 // is not Config.Node.
 type Transport interface {
-	// PutShard stores data as shard id at loc durably, as Disks.Put does.
-	// data is only valid during the call.
-	PutShard(ctx context.Context, loc Location, id ShardID, data []byte) error
+	// PutShard stores data as shard id at loc durably, as Disks.Put does;
+	// scheme computed id (the far side checks it). data is only valid
+	// during the call.
+	PutShard(ctx context.Context, loc Location, scheme IDScheme, id ShardID, data []byte) error
 	// GetShard returns shard id from loc. Errors must keep the classes
 	// ErrNotFound and ErrCorrupt (errors.Is) across the wire.
 	GetShard(ctx context.Context, loc Location, id ShardID) ([]byte, error)
@@ -113,6 +113,9 @@ type PoolSpec struct {
 	Disks []Location
 	// StripeSize is the payload per stripe. Default: 0, Config.StripeSize.
 	StripeSize int
+	// IDKey is the pool's shard id key (see IDScheme): empty for SHA-256
+	// ids, else IDKeySize bytes.
+	IDKey []byte
 }
 
 func (s *Store) codec(p Profile) (*Codec, error) {
@@ -149,7 +152,7 @@ func (s *Store) reachable(loc Location) error {
 	return fmt.Errorf("%w: %s is on another node and the store has no transport", ErrDiskUnavailable, loc)
 }
 
-func (s *Store) put(ctx context.Context, loc Location, id ShardID, data []byte) error {
+func (s *Store) put(ctx context.Context, loc Location, scheme IDScheme, id ShardID, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -157,9 +160,9 @@ func (s *Store) put(ctx context.Context, loc Location, id ShardID, data []byte) 
 		return err
 	}
 	if s.isLocal(loc) {
-		return s.cfg.Local.Put(loc.Disk, id, data)
+		return s.cfg.Local.Put(loc.Disk, scheme, id, data)
 	}
-	return s.cfg.Transport.PutShard(ctx, loc, id, data)
+	return s.cfg.Transport.PutShard(ctx, loc, scheme, id, data)
 }
 
 func (s *Store) get(ctx context.Context, loc Location, id ShardID) ([]byte, error) {
@@ -176,20 +179,20 @@ func (s *Store) get(ctx context.Context, loc Location, id ShardID) ([]byte, erro
 }
 
 // Write erasure-codes the payload read from r into the pool and returns its
-// manifest, its size and its MD5. It streams: at most two stripe buffers
-// are in use, one being read while the other is encoded, content-addressed
-// and written; the MD5 of a stripe is computed on the caller's goroutine
-// while the writer goroutine encodes and hashes it. All k+m shards of a stripe are written in
-// parallel to the locations Place chose for placementKey, and Write
-// succeeds only when every shard of every stripe is durable; on error the
-// shards already written are garbage for CollectGarbage. An empty payload
-// gives a manifest with no stripes.
-func (s *Store) Write(ctx context.Context, pool PoolSpec, placementKey []byte, r io.Reader) (*journalpb.Manifest, int64, []byte, error) {
-	m, size, sum, err := s.write(ctx, pool, placementKey, r)
+// manifest and size. It streams: at most two stripe buffers are in use, one
+// being filled from r on the caller's goroutine while the other is
+// encoded, content-addressed and written (so a reader that also hashes,
+// such as an S3 gateway computing an MD5, overlaps with the coding). All
+// k+m shards of a stripe are written in parallel to the locations Place
+// chose for placementKey, and Write succeeds only when every shard of
+// every stripe is durable; on error the shards already written are garbage
+// for CollectGarbage. An empty payload gives a manifest with no stripes.
+func (s *Store) Write(ctx context.Context, pool PoolSpec, placementKey []byte, r io.Reader) (*journalpb.Manifest, int64, error) {
+	m, size, err := s.write(ctx, pool, placementKey, r)
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("ecstore: write to pool %q: %w", pool.Name, err)
+		return nil, 0, fmt.Errorf("ecstore: write to pool %q: %w", pool.Name, err)
 	}
-	return m, size, sum, nil
+	return m, size, nil
 }
 
 type stripeJob struct {
@@ -197,32 +200,36 @@ type stripeJob struct {
 	n   int
 }
 
-func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reader) (*journalpb.Manifest, int64, []byte, error) {
+func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reader) (*journalpb.Manifest, int64, error) {
 	stripeSize := pool.StripeSize
 	if stripeSize == 0 {
 		stripeSize = s.cfg.StripeSize
 	}
 	if pool.Name == "" {
-		return nil, 0, nil, fmt.Errorf("%w: pool without a name", ErrInvalid)
+		return nil, 0, fmt.Errorf("%w: pool without a name", ErrInvalid)
 	}
 	if stripeSize < pool.Profile.K || stripeSize > MaxStripeSize {
-		return nil, 0, nil, fmt.Errorf("%w: stripe size %d (need k .. %d)", ErrInvalid, stripeSize, MaxStripeSize)
+		return nil, 0, fmt.Errorf("%w: stripe size %d (need k .. %d)", ErrInvalid, stripeSize, MaxStripeSize)
 	}
 	codec, err := s.codec(pool.Profile)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
+	}
+	scheme, err := NewIDScheme(pool.IDKey)
+	if err != nil {
+		return nil, 0, err
 	}
 	locs, err := Place(pool.Disks, pool.Profile.N(), key)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, 0, err
 	}
 	m := &journalpb.Manifest{
 		Pool: pool.Name, DataShards: uint32(pool.Profile.K), ParityShards: uint32(pool.Profile.M),
-		StripeSize: uint32(stripeSize),
+		StripeSize: uint32(stripeSize), IdKey: scheme.Key(),
 	}
 	for _, l := range locs {
 		if err := s.reachable(l); err != nil {
-			return nil, 0, nil, err
+			return nil, 0, err
 		}
 		m.Locations = append(m.Locations, &journalpb.ShardLocation{Node: l.Node, Disk: l.Disk})
 	}
@@ -248,7 +255,7 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	wg.Go(func() {
 		for j := range jobs {
 			if writeErr == nil {
-				st, err := s.writeStripe(ctx, codec, locs, (*j.buf)[:cap(*j.buf)], j.n, len(m.Stripes))
+				st, err := s.writeStripe(ctx, codec, scheme, locs, (*j.buf)[:cap(*j.buf)], j.n, len(m.Stripes))
 				if err != nil {
 					writeErr = err
 					cancel(err)
@@ -261,7 +268,6 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	})
 
 	var size int64
-	h := md5.New()
 	readErr := func() error {
 		for {
 			var buf *[]byte
@@ -290,10 +296,6 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 					free <- buf
 					return context.Cause(ctx)
 				}
-				// MD5 runs while the writer encodes and hashes the same
-				// stripe: both only read bytes [0, n) of the buffer, and
-				// this loop takes no buffer before the hash is done.
-				h.Write((*buf)[:n])
 			}
 			switch {
 			case err == io.EOF || err == io.ErrUnexpectedEOF:
@@ -307,17 +309,17 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	wg.Wait()
 	switch {
 	case writeErr != nil:
-		return nil, 0, nil, writeErr
+		return nil, 0, writeErr
 	case readErr != nil:
-		return nil, 0, nil, readErr
+		return nil, 0, readErr
 	}
-	return m, size, h.Sum(nil), nil
+	return m, size, nil
 }
 
 // writeStripe encodes the stripe of n bytes at the start of buf and writes
 // its k+m shards in parallel, hashing each in its own goroutine. All the
 // goroutines are joined before it returns.
-func (s *Store) writeStripe(ctx context.Context, codec *Codec, locs []Location, buf []byte, n, index int) (*journalpb.Stripe, error) {
+func (s *Store) writeStripe(ctx context.Context, codec *Codec, scheme IDScheme, locs []Location, buf []byte, n, index int) (*journalpb.Stripe, error) {
 	shards, err := codec.encodeInPlace(buf, n)
 	if err != nil {
 		return nil, err
@@ -329,9 +331,9 @@ func (s *Store) writeStripe(ctx context.Context, codec *Codec, locs []Location, 
 	var wg sync.WaitGroup
 	for i, sh := range shards {
 		wg.Go(func() {
-			id := ShardIDOf(sh)
+			id := scheme.Of(sh)
 			ids[i] = id[:]
-			if err := s.put(ctx, locs[i], id, sh); err != nil {
+			if err := s.put(ctx, locs[i], scheme, id, sh); err != nil {
 				errs[i] = fmt.Errorf("stripe %d shard %d (%s) on %s: %w", index, i, id.short(), locs[i], err)
 				cancel()
 			}
@@ -445,7 +447,7 @@ func (s *Store) gather(ctx context.Context, codec *Codec, ref StripeRef, want []
 				case err != nil:
 				case len(data) != ss:
 					err = fmt.Errorf("%w: %d bytes, want %d", ErrCorrupt, len(data), ss)
-				case ShardIDOf(data) != ref.IDs[i]:
+				case ref.Scheme.Of(data) != ref.IDs[i]:
 					err = fmt.Errorf("%w: content does not match its id", ErrCorrupt)
 				}
 				if err != nil {

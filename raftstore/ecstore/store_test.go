@@ -3,7 +3,6 @@ package ecstore_test
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/ferrydr/ferry/internal/vfs"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/ferrydr/ferry/journal/journalpb"
 	"github.com/ferrydr/ferry/raftstore/ecstore"
 	"github.com/ferrydr/ferry/raftstore/ecstore/ecstoretest"
@@ -43,7 +44,7 @@ func newSite(t testing.TB, fsys vfs.FS, nodes, disks int, p ecstore.Profile, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &site{mem: mem, cluster: c, pool: ecstore.PoolSpec{Name: "p", Profile: p, Disks: c.Locations(), StripeSize: stripe}}
+	return &site{mem: mem, cluster: c, pool: ecstore.PoolSpec{Name: "p", Profile: p, Disks: c.Locations(), StripeSize: stripe, IDKey: testIDKey}}
 }
 
 func (s *site) store(t testing.TB, node string) *ecstore.Store {
@@ -67,6 +68,50 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// testIDKey is the shard id key of the test pools (HighwayHash-256 ids).
+var testIDKey = bytes.Repeat([]byte{0x5a}, ecstore.IDKeySize)
+
+// TestSHA256PoolsStayReadable: a pool without an id key (created before
+// keyed ids) writes and reads SHA-256 ids; a manifest with a key of the
+// wrong size is refused.
+func TestSHA256PoolsStayReadable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(uint64(ecstore.Seed(t)), 9))
+	s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), 4096)
+	pool := s.pool
+	pool.IDKey = nil
+	st := s.store(t, "n1")
+	data := randBytes(rng, 10000)
+	m := write(t, st, pool, "old", data)
+	if len(m.GetIdKey()) != 0 {
+		t.Fatalf("SHA-256 pool wrote id key %x", m.GetIdKey())
+	}
+	got, err := read(st, m, 0, int64(len(data)))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read: %v", err)
+	}
+	refs, err := ecstore.StripeRefs(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := ecstore.NewCodec(ecstore.DefaultProfile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shards, ids, err := codec.Encode(data[:refs[0].DataLen])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range shards {
+		if ids[i] != refs[0].IDs[i] {
+			t.Fatalf("shard %d id %s, want SHA-256 %s", i, refs[0].IDs[i], ids[i])
+		}
+	}
+	m.IdKey = []byte("short")
+	if _, err := read(st, m, 0, 1); !errors.Is(err, ecstore.ErrInvalid) {
+		t.Fatalf("manifest with a 5-byte id key: %v, want ErrInvalid", err)
+	}
+}
+
 func randBytes(rng *rand.Rand, n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
@@ -77,13 +122,15 @@ func randBytes(rng *rand.Rand, n int) []byte {
 
 func write(t testing.TB, st *ecstore.Store, pool ecstore.PoolSpec, key string, data []byte) *journalpb.Manifest {
 	t.Helper()
-	m, size, sum, err := st.Write(context.Background(), pool, []byte(key), bytes.NewReader(data))
+	m, size, err := st.Write(context.Background(), pool, []byte(key), bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("Write(%d bytes): %v", len(data), err)
 	}
-	want := md5.Sum(data)
-	if size != int64(len(data)) || !bytes.Equal(sum, want[:]) {
-		t.Fatalf("Write(%d bytes) = size %d, md5 %x; want %x", len(data), size, sum, want)
+	if size != int64(len(data)) {
+		t.Fatalf("Write(%d bytes) = size %d", len(data), size)
+	}
+	if !bytes.Equal(m.GetIdKey(), pool.IDKey) {
+		t.Fatalf("manifest id key %x, pool's %x", m.GetIdKey(), pool.IDKey)
 	}
 	return m
 }
@@ -181,7 +228,7 @@ func TestStoreNodeLost(t *testing.T) {
 		t.Fatalf("two nodes lost: %v, want ErrTooFewShards", err)
 	}
 	// Writes need every shard.
-	if _, _, _, err := st.Write(context.Background(), s.pool, []byte("new"), bytes.NewReader(data)); !errors.Is(err, ecstoretest.ErrPartitioned) {
+	if _, _, err := st.Write(context.Background(), s.pool, []byte("new"), bytes.NewReader(data)); !errors.Is(err, ecstoretest.ErrPartitioned) {
 		t.Fatalf("write with nodes lost: %v", err)
 	}
 }
@@ -323,7 +370,11 @@ func TestStoreReadNeverWrong(t *testing.T) {
 	loc := refs[0].Locations[0]
 	// Right size for a 400-byte stripe; Put trusts the caller's id.
 	other := bytes.Repeat([]byte("x"), 100)
-	if err := s.cluster.Disks(loc.Node).Put(loc.Disk, refs[0].IDs[0], other); err != nil {
+	// Put keeps an intact shard that hashes to its id; the forger removes it first.
+	if err := s.cluster.Disks(loc.Node).Remove(loc.Disk, refs[0].IDs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cluster.Disks(loc.Node).Put(loc.Disk, refs[0].Scheme, refs[0].IDs[0], other); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.cluster.Disks(loc.Node).Get(loc.Disk, refs[0].IDs[0]); err != nil {
@@ -336,15 +387,7 @@ func TestStoreReadNeverWrong(t *testing.T) {
 }
 
 func cloneManifest(m *journalpb.Manifest) *journalpb.Manifest {
-	c := &journalpb.Manifest{Pool: m.Pool, DataShards: m.DataShards, ParityShards: m.ParityShards, StripeSize: m.StripeSize, Locations: m.Locations}
-	for _, st := range m.Stripes {
-		ids := make([][]byte, len(st.ShardIds))
-		for i := range ids {
-			ids[i] = bytes.Clone(st.ShardIds[i])
-		}
-		c.Stripes = append(c.Stripes, &journalpb.Stripe{DataLen: st.DataLen, ShardIds: ids})
-	}
-	return c
+	return proto.Clone(m).(*journalpb.Manifest)
 }
 
 func TestStoreReadBadManifest(t *testing.T) {
@@ -397,7 +440,7 @@ func TestStoreWriteFaults(t *testing.T) {
 					return nil
 				})
 				data := bytes.Repeat([]byte("abc"), 2000)
-				_, _, _, err := st.Write(context.Background(), s.pool, []byte("k"), bytes.NewReader(data))
+				_, _, err := st.Write(context.Background(), s.pool, []byte("k"), bytes.NewReader(data))
 				if !errors.Is(err, tc.err) || !errors.Is(err, vfs.ErrInjected) || (tc.op == vfs.OpSync && !errors.Is(err, syscall.EIO)) {
 					t.Fatalf("Write = %v, want %v", err, tc.err)
 				}
@@ -433,12 +476,12 @@ func TestStoreWriteErrors(t *testing.T) {
 	ctx := context.Background()
 	data := bytes.Repeat([]byte{9}, 3500)
 	boom := errors.New("boom")
-	if _, _, _, err := st.Write(ctx, s.pool, nil, &failingReader{bytes.NewReader(data), boom}); !errors.Is(err, boom) {
+	if _, _, err := st.Write(ctx, s.pool, nil, &failingReader{bytes.NewReader(data), boom}); !errors.Is(err, boom) {
 		t.Errorf("reader error: %v", err)
 	}
 	small := s.pool
 	small.Disks = small.Disks[:5]
-	if _, _, _, err := st.Write(ctx, small, nil, bytes.NewReader(data)); !errors.Is(err, ecstore.ErrTooFewDisks) {
+	if _, _, err := st.Write(ctx, small, nil, bytes.NewReader(data)); !errors.Is(err, ecstore.ErrTooFewDisks) {
 		t.Errorf("five disks: %v", err)
 	}
 	for name, mutate := range map[string]func(p *ecstore.PoolSpec){
@@ -449,20 +492,20 @@ func TestStoreWriteErrors(t *testing.T) {
 	} {
 		p := s.pool
 		mutate(&p)
-		if _, _, _, err := st.Write(ctx, p, nil, bytes.NewReader(data)); !errors.Is(err, ecstore.ErrInvalid) {
+		if _, _, err := st.Write(ctx, p, nil, bytes.NewReader(data)); !errors.Is(err, ecstore.ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
 		}
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, _, err := st.Write(cctx, s.pool, nil, bytes.NewReader(data)); !errors.Is(err, context.Canceled) {
+	if _, _, err := st.Write(cctx, s.pool, nil, bytes.NewReader(data)); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled: %v", err)
 	}
 	local, err := ecstore.New(ecstore.Config{Node: "n1", Local: s.cluster.Disks("n1")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := local.Write(ctx, s.pool, nil, bytes.NewReader(data)); !errors.Is(err, ecstore.ErrDiskUnavailable) {
+	if _, _, err := local.Write(ctx, s.pool, nil, bytes.NewReader(data)); !errors.Is(err, ecstore.ErrDiskUnavailable) {
 		t.Errorf("remote locations without a transport: %v", err)
 	}
 }
@@ -498,13 +541,13 @@ type countingTransport struct {
 	stripe  int64
 }
 
-func (c *countingTransport) PutShard(ctx context.Context, loc ecstore.Location, id ecstore.ShardID, data []byte) error {
+func (c *countingTransport) PutShard(ctx context.Context, loc ecstore.Location, scheme ecstore.IDScheme, id ecstore.ShardID, data []byte) error {
 	c.mu.Lock()
 	c.puts++
 	lead := *c.read - int64(c.puts/c.n)*c.stripe
 	c.maxLead = max(c.maxLead, lead)
 	c.mu.Unlock()
-	return c.Cluster.PutShard(ctx, loc, id, data)
+	return c.Cluster.PutShard(ctx, loc, scheme, id, data)
 }
 
 type countingReader struct {
@@ -532,7 +575,7 @@ func TestStoreWriteStreams(t *testing.T) {
 	}
 	data := bytes.Repeat([]byte("stream"), 50*stripe/6)
 	cr := countingReader{r: bytes.NewReader(data), mu: &tr.mu, n: &readBytes}
-	m, _, _, err := st.Write(context.Background(), s.pool, nil, cr)
+	m, _, err := st.Write(context.Background(), s.pool, nil, cr)
 	if err != nil {
 		t.Fatal(err)
 	}

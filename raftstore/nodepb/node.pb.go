@@ -1214,10 +1214,12 @@ func (x *ListBucketsResponse) GetBuckets() []*BucketInfo {
 }
 
 type PutShardRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Disk          string                 `protobuf:"bytes,1,opt,name=disk,proto3" json:"disk,omitempty"`
-	Id            []byte                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
-	Data          []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Disk  string                 `protobuf:"bytes,1,opt,name=disk,proto3" json:"disk,omitempty"`
+	Id    []byte                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Data  []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	// Key of the id scheme (Manifest.id_key); empty: SHA-256.
+	IdKey         []byte `protobuf:"bytes,4,opt,name=id_key,json=idKey,proto3" json:"id_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1269,6 +1271,13 @@ func (x *PutShardRequest) GetId() []byte {
 func (x *PutShardRequest) GetData() []byte {
 	if x != nil {
 		return x.Data
+	}
+	return nil
+}
+
+func (x *PutShardRequest) GetIdKey() []byte {
+	if x != nil {
+		return x.IdKey
 	}
 	return nil
 }
@@ -2343,11 +2352,12 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\x14DeleteBucketResponse\"\x14\n" +
 	"\x12ListBucketsRequest\"J\n" +
 	"\x13ListBucketsResponse\x123\n" +
-	"\abuckets\x18\x01 \x03(\v2\x19.ferry.node.v1.BucketInfoR\abuckets\"I\n" +
+	"\abuckets\x18\x01 \x03(\v2\x19.ferry.node.v1.BucketInfoR\abuckets\"`\n" +
 	"\x0fPutShardRequest\x12\x12\n" +
 	"\x04disk\x18\x01 \x01(\tR\x04disk\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\fR\x02id\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data\"\x12\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12\x15\n" +
+	"\x06id_key\x18\x04 \x01(\fR\x05idKey\"\x12\n" +
 	"\x10PutShardResponse\"5\n" +
 	"\x0fGetShardRequest\x12\x12\n" +
 	"\x04disk\x18\x01 \x01(\tR\x04disk\x12\x0e\n" +

@@ -122,15 +122,19 @@ func (c *Cluster) route(loc ecstore.Location, put bool) (*ecstore.Disks, error) 
 }
 
 // PutShard implements ecstore.Transport.
-func (c *Cluster) PutShard(ctx context.Context, loc ecstore.Location, id ecstore.ShardID, data []byte) error {
+func (c *Cluster) PutShard(ctx context.Context, loc ecstore.Location, scheme ecstore.IDScheme, id ecstore.ShardID, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// The receiving side checks the id, as raftstore's node API does.
+	if scheme.Of(data) != id {
+		return fmt.Errorf("%w: shard bytes do not hash to id %s", ecstore.ErrCorrupt, id)
 	}
 	d, err := c.route(loc, true)
 	if err != nil {
 		return err
 	}
-	return d.Put(loc.Disk, id, data)
+	return d.Put(loc.Disk, scheme, id, data)
 }
 
 // GetShard implements ecstore.Transport.
