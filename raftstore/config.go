@@ -70,6 +70,10 @@ type Config struct {
 	// this (the point-in-time window), beyond what registered cursors hold.
 	// Default: 24h.
 	JournalRetention time.Duration
+	// MappedTrimInterval is how often the node releases the resident pages
+	// of the raft log's memory mapping (they stay in the page cache), so
+	// that its RSS does not grow with the log; 0 disables. Default: 10s.
+	MappedTrimInterval time.Duration
 	// IndexCacheBytes is the metadata index's block cache; with
 	// IndexMemTableBytes (its write buffer, two of which may exist at once)
 	// it bounds the index's memory whatever the number of objects.
@@ -106,6 +110,7 @@ func DefaultConfig() Config {
 		GCInterval:         10 * time.Minute,
 		GCGrace:            time.Hour,
 		JournalRetention:   24 * time.Hour,
+		MappedTrimInterval: 10 * time.Second,
 		IndexCacheBytes:    32 << 20,
 		IndexMemTableBytes: 8 << 20,
 		FS:                 vfs.Default,
@@ -165,7 +170,7 @@ func (c *Config) Validate() error {
 	if c.MaintainInterval <= 0 {
 		bad("maintain interval must be positive")
 	}
-	if c.ScrubInterval < 0 || c.GCInterval < 0 || c.GCGrace < 0 || c.JournalRetention < 0 {
+	if c.ScrubInterval < 0 || c.GCInterval < 0 || c.GCGrace < 0 || c.JournalRetention < 0 || c.MappedTrimInterval < 0 {
 		bad("scrub and gc intervals must not be negative")
 	}
 	if c.IndexCacheBytes < 1<<20 || c.IndexMemTableBytes < 1<<20 || c.IndexMemTableBytes > 1<<30 {

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/ferrydr/ferry/internal/hlc"
+	"github.com/ferrydr/ferry/internal/mmaptrim"
 	"github.com/ferrydr/ferry/journal"
 	"github.com/ferrydr/ferry/journal/journalpb"
 	"github.com/ferrydr/ferry/raftstore/ecstore"
@@ -600,6 +601,12 @@ func (n *Node) maintain() {
 		defer t.Stop()
 		gcC = t.C
 	}
+	var trimC <-chan time.Time
+	if n.cfg.MappedTrimInterval > 0 {
+		t := time.NewTicker(n.cfg.MappedTrimInterval)
+		defer t.Stop()
+		trimC = t.C
+	}
 	for {
 		select {
 		case <-n.stop:
@@ -611,6 +618,13 @@ func (n *Node) maintain() {
 				n.log.Error("scrub failed", "err", err)
 			} else {
 				n.log.Info("scrub done", "checked", rep.Checked, "corrupt", rep.Corrupt, "missing", rep.Missing, "repaired", rep.Repaired, "unrepairable", rep.Unrepairable)
+			}
+		case <-trimC:
+			// raft-boltdb reads the raft log through a shared mmap; release
+			// the pages it touched so they stop counting as this process's
+			// memory (they stay in the page cache; see internal/mmaptrim).
+			if _, err := mmaptrim.Trim(filepath.Join(n.cfg.DataDir, "raft", "raft.db")); err != nil {
+				n.log.Warn("trim raft log mapping", "err", err)
 			}
 		case <-gcC:
 			if removed, err := n.CollectGarbage(n.ctx); err != nil {

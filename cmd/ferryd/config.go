@@ -61,6 +61,14 @@ type fileConfig struct {
 	GCGrace *time.Duration `yaml:"gc_grace"`
 	// JournalRetention: the journal's point-in-time window. Default: 24h.
 	JournalRetention *time.Duration `yaml:"journal_retention"`
+	// MappedTrimInterval: how often resident pages of the raft log's memory
+	// mapping are released (they stay in the page cache); 0 disables. Default: 10s.
+	MappedTrimInterval *time.Duration `yaml:"mapped_trim_interval"`
+	// IndexCacheBytes: block cache of the metadata index. Default: 33554432 (32 MiB).
+	IndexCacheBytes *int64 `yaml:"index_cache_bytes"`
+	// IndexMemtableBytes: write buffer of the metadata index (two may exist
+	// at once). Default: 8388608 (8 MiB).
+	IndexMemtableBytes *int64 `yaml:"index_memtable_bytes"`
 	// LogLevel: debug, info, warn or error. Default: info.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat: text or json. Default: text.
@@ -151,6 +159,13 @@ func (fc fileConfig) nodeConfig() (raftstore.Config, error) {
 	setDur(&c.GCInterval, fc.GCInterval)
 	setDur(&c.GCGrace, fc.GCGrace)
 	setDur(&c.JournalRetention, fc.JournalRetention)
+	setDur(&c.MappedTrimInterval, fc.MappedTrimInterval)
+	if fc.IndexCacheBytes != nil {
+		c.IndexCacheBytes = *fc.IndexCacheBytes
+	}
+	if fc.IndexMemtableBytes != nil {
+		c.IndexMemTableBytes = *fc.IndexMemtableBytes
+	}
 	var errs []error
 	switch fc.LogLevel {
 	case "", "debug", "info", "warn", "error":
