@@ -1,0 +1,369 @@
+package s3
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferrydr/ferry/gateways/s3/s3api"
+	"github.com/ferrydr/ferry/gateways/s3/s3err"
+	"github.com/ferrydr/ferry/gateways/s3/sigv4"
+	"github.com/ferrydr/ferry/raftstore"
+	"github.com/ferrydr/ferry/raftstore/nodepb"
+)
+
+// MaxPutSize is the largest single PUT S3 accepts (5 GiB); larger objects
+// need a multipart upload.
+const MaxPutSize = 5 << 30
+
+// The object API stores metadata as a string map: user metadata under
+// "x-amz-meta-NAME", the standard headers under their canonical names.
+var storedHeaders = []string{"Content-Encoding", "Content-Disposition", "Content-Language", "Cache-Control", "Expires", "X-Amz-Website-Redirect-Location", "X-Amz-Storage-Class"}
+
+func metaToMap(m s3api.ObjectMeta) map[string]string {
+	out := map[string]string{}
+	for k, v := range m.User {
+		out["x-amz-meta-"+k] = v
+	}
+	h := http.Header{}
+	m.WriteHeaders(h)
+	for _, name := range storedHeaders {
+		if v := h.Get(name); v != "" {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func metaFromInfo(info *nodepb.ObjectInfo) s3api.ObjectMeta {
+	m := s3api.ObjectMeta{ContentType: info.GetContentType()}
+	for k, v := range info.GetMetadata() {
+		if name, ok := strings.CutPrefix(k, "x-amz-meta-"); ok {
+			if m.User == nil {
+				m.User = map[string]string{}
+			}
+			m.User[name] = v
+		}
+	}
+	md := info.GetMetadata()
+	m.ContentEncoding, m.ContentDisposition = md["Content-Encoding"], md["Content-Disposition"]
+	m.ContentLanguage, m.CacheControl, m.Expires = md["Content-Language"], md["Cache-Control"], md["Expires"]
+	m.WebsiteRedirectLocation = md["X-Amz-Website-Redirect-Location"]
+	m.StorageClass = s3api.StorageClass(md["X-Amz-Storage-Class"])
+	return m
+}
+
+func etagOf(info *nodepb.ObjectInfo) string { return hex.EncodeToString(info.GetMd5()) }
+
+func md5FromETag(etag string) ([]byte, bool) {
+	b, err := hex.DecodeString(s3api.UnquoteETag(etag))
+	return b, err == nil && len(b) == 16
+}
+
+// checkedBody wraps the verified payload in the digests the request
+// declares (Content-MD5, x-amz-checksum-*): a mismatch is reported when
+// the body's end is read, before anything is committed.
+func (g *Gateway) checkedBody(q *request) (*sigv4.ChecksumReader, error) {
+	spec, err := sigv4.ParseChecksumHeaders(q.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	if spec.InTrailer && !q.auth.Chunked {
+		return nil, s3err.ErrInvalidRequest.With("x-amz-trailer needs an aws-chunked body.")
+	}
+	if spec.InTrailer {
+		// The trailer's checksum was verified by the chunked decoder; the
+		// reader here only needs to compute it for the response.
+		spec.Expected = nil
+	}
+	var extra []sigv4.ChecksumAlgorithm
+	if spec.Algorithm != "" {
+		extra = append(extra, spec.Algorithm)
+	}
+	return sigv4.NewChecksumReader(q.auth.Body, spec, extra...), nil
+}
+
+// drain reads what is left of a body to its end, where its digests are
+// checked.
+func drain(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
+
+// errUnsupportedWrite refuses object features this gateway does not have
+// yet, rather than ignoring what the client asked for.
+func unsupportedWrite(h http.Header) error {
+	for _, name := range []string{"X-Amz-Tagging", "X-Amz-Object-Lock-Mode", "X-Amz-Object-Lock-Retain-Until-Date", "X-Amz-Object-Lock-Legal-Hold"} {
+		if h.Get(name) != "" {
+			return s3err.ErrNotImplemented.With("The %s header is not implemented by this gateway yet.", name)
+		}
+	}
+	if sse := h.Get("X-Amz-Server-Side-Encryption"); sse != "" {
+		return s3err.ErrNotImplemented.With("Server-side encryption %q is not implemented by this gateway.", sse)
+	}
+	return nil
+}
+
+// writePreconditions turns If-None-Match: * and If-Match into conditions
+// the state machine checks at commit.
+func writePreconditions(h http.Header, hdr *nodepb.PutObjectHeader) error {
+	if v := h.Get("If-None-Match"); v != "" {
+		if strings.TrimSpace(v) != "*" {
+			return s3err.ErrNotImplemented.With("If-None-Match on a write accepts only '*'.")
+		}
+		hdr.IfNoneMatchAny = true
+	}
+	if v := h.Get("If-Match"); v != "" {
+		m, ok := md5FromETag(v)
+		if !ok {
+			return s3err.ErrPreconditionFailed
+		}
+		hdr.IfMatchMd5 = m
+	}
+	return nil
+}
+
+func (g *Gateway) putObject(q *request) error {
+	if err := unsupportedWrite(q.r.Header); err != nil {
+		return err
+	}
+	size := q.auth.DecodedLength
+	if size < 0 {
+		return s3err.ErrMissingContentLength
+	}
+	if size > MaxPutSize {
+		return s3err.ErrEntityTooLarge.With("A single PUT is at most 5 GiB; use a multipart upload.")
+	}
+	meta, err := s3api.ParseObjectMeta(q.r.Header)
+	if err != nil {
+		return err
+	}
+	body, err := g.checkedBody(q)
+	if err != nil {
+		return err
+	}
+	hdr := &nodepb.PutObjectHeader{
+		Bucket: q.bucket, Key: q.key, ContentType: meta.ContentType, Metadata: metaToMap(meta),
+		Size: size, Principal: q.principal,
+	}
+	if err := writePreconditions(q.r.Header, hdr); err != nil {
+		return err
+	}
+	info, err := g.node.PutObject(q.r.Context(), hdr, body)
+	if err != nil {
+		return err
+	}
+	g.writeChecksums(q, body)
+	q.w.Header().Set("ETag", s3api.QuoteETag(etagOf(info)))
+	q.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// writeChecksums echoes the checksum the client asked for.
+func (g *Gateway) writeChecksums(q *request, body *sigv4.ChecksumReader) {
+	for _, a := range sigv4.ChecksumAlgorithms() {
+		if v, ok := body.Checksum(a); ok {
+			q.w.Header().Set(a.HeaderName(), v)
+		}
+	}
+}
+
+// errChanged: the object was replaced between reading its description and
+// its bytes; the read starts over.
+var errChanged = errors.New("s3: object changed during the read")
+
+func (g *Gateway) getObject(q *request) error {
+	ctx := q.r.Context()
+	for range 5 {
+		info, err := g.node.HeadObject(ctx, q.bucket, q.key)
+		if err != nil {
+			return err
+		}
+		if q.query.Has("partNumber") && q.query.Get("partNumber") != "1" {
+			return s3err.ErrInvalidPart.With("The object is not a multipart upload; only part 1 exists.")
+		}
+		etag := etagOf(info)
+		mtime := time.Unix(0, info.GetMtimeUnixNanos())
+		if err := s3api.EvalConditions(q.r.Method, q.r.Header, etag, mtime); err != nil {
+			if errors.Is(err, s3err.ErrNotModified) {
+				h := q.w.Header()
+				h.Set("ETag", s3api.QuoteETag(etag))
+				h.Set("Last-Modified", s3api.FormatHTTPTime(mtime))
+				q.w.WriteHeader(http.StatusNotModified)
+				return nil
+			}
+			return err
+		}
+		size := info.GetSize()
+		rng, partial, err := s3api.ParseRange(q.r.Header.Get("Range"), size)
+		if err != nil {
+			q.w.Header().Set("Content-Range", s3api.UnsatisfiedContentRange(size))
+			return err
+		}
+		off, n := int64(0), size
+		if partial {
+			off, n = rng.Start, rng.Length
+		}
+		meta := metaFromInfo(info)
+		meta.ApplyResponseOverrides(q.query)
+		writeHeaders := func(cur *nodepb.ObjectInfo) error {
+			if cur.GetIndex() != info.GetIndex() {
+				return errChanged
+			}
+			h := q.w.Header()
+			meta.WriteHeaders(h)
+			h.Set("ETag", s3api.QuoteETag(etag))
+			h.Set("Last-Modified", s3api.FormatHTTPTime(mtime))
+			h.Set("Accept-Ranges", "bytes")
+			h.Set("Content-Length", fmt.Sprint(n))
+			status := http.StatusOK
+			if partial {
+				h.Set("Content-Range", rng.ContentRange(size))
+				status = http.StatusPartialContent
+			}
+			q.w.WriteHeader(status)
+			return nil
+		}
+		if q.r.Method == http.MethodHead {
+			return writeHeaders(info)
+		}
+		cw := &countingWriter{w: q.w}
+		err = g.node.GetObject(ctx, q.bucket, q.key, off, n, cw, writeHeaders)
+		switch {
+		case errors.Is(err, errChanged):
+			continue
+		case err != nil && cw.wroteHeader():
+			// The status line is out: the only honest signal left is a
+			// broken response, never a short one that looks complete.
+			g.log.Error("s3 read failed mid-response", "id", q.id, "bucket", q.bucket, "key", q.key, "sent", cw.n, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		return err
+	}
+	return s3err.ErrServiceUnavailable.With("The object kept changing while it was being read.")
+}
+
+// countingWriter counts what reached the client.
+type countingWriter struct {
+	w  io.Writer
+	mu sync.Mutex
+	n  int64
+	// started is set once GetObject's info callback wrote the status.
+	started bool
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.started = true
+	c.mu.Unlock()
+	n, err := c.w.Write(p)
+	c.mu.Lock()
+	c.n += int64(n)
+	c.mu.Unlock()
+	return n, err
+}
+
+// wroteHeader reports whether any byte (and so the status) was sent.
+func (c *countingWriter) wroteHeader() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.started
+}
+
+func (g *Gateway) deleteObject(q *request) error {
+	var ifMatch []byte
+	if v := q.r.Header.Get("If-Match"); v != "" {
+		m, ok := md5FromETag(v)
+		if !ok {
+			return s3err.ErrPreconditionFailed
+		}
+		ifMatch = m
+	}
+	_, err := g.node.DeleteObject(q.r.Context(), q.bucket, q.key, ifMatch, q.principal)
+	if err != nil && !errors.Is(err, raftstore.ErrNoSuchKey) {
+		return err
+	}
+	if errors.Is(err, raftstore.ErrNoSuchKey) && ifMatch != nil {
+		return s3err.ErrNoSuchKey
+	}
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// copyObject is CopyObject: the source's bytes stream into a new put of the
+// destination (the node re-encodes them; nothing is buffered whole).
+func (g *Gateway) copyObject(q *request) error {
+	if err := unsupportedWrite(q.r.Header); err != nil {
+		return err
+	}
+	src, err := s3api.ParseCopySource(q.r.Header.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return err
+	}
+	if src.VersionID != "" && src.VersionID != "null" {
+		return s3err.ErrNoSuchVersion
+	}
+	directive, err := s3api.ParseDirective(q.r.Header.Get("X-Amz-Metadata-Directive"))
+	if err != nil {
+		return err
+	}
+	if err := drain(q.auth.Body); err != nil {
+		return err
+	}
+	ctx := q.r.Context()
+	info, err := g.node.HeadObject(ctx, src.Bucket, src.Key)
+	if err != nil {
+		return err
+	}
+	if info.GetSize() > MaxPutSize {
+		return s3err.ErrInvalidRequest.With("The source is larger than 5 GiB; copy it with UploadPartCopy.")
+	}
+	etag, mtime := etagOf(info), time.Unix(0, info.GetMtimeUnixNanos())
+	if err := s3api.EvalCopySourceConditions(q.r.Header, etag, mtime); err != nil {
+		return err
+	}
+	meta := metaFromInfo(info)
+	if directive == s3api.DirectiveReplace {
+		if meta, err = s3api.ParseObjectMeta(q.r.Header); err != nil {
+			return err
+		}
+	} else if src.Bucket == q.bucket && src.Key == q.key {
+		return s3err.ErrInvalidRequest.With("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	hdr := &nodepb.PutObjectHeader{
+		Bucket: q.bucket, Key: q.key, ContentType: meta.ContentType, Metadata: metaToMap(meta),
+		Size: info.GetSize(), Principal: q.principal,
+	}
+	if err := writePreconditions(q.r.Header, hdr); err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	var wg sync.WaitGroup
+	var readErr error
+	wg.Go(func() {
+		readErr = g.node.GetObject(ctx, src.Bucket, src.Key, 0, -1, pw, func(cur *nodepb.ObjectInfo) error {
+			if cur.GetIndex() != info.GetIndex() {
+				return s3err.ErrPreconditionFailed.With("The source object changed during the copy.")
+			}
+			return nil
+		})
+		pw.CloseWithError(readErr) // nil closes with EOF
+	})
+	out, err := g.node.PutObject(ctx, hdr, pr)
+	pr.CloseWithError(errors.New("s3: copy destination stopped reading"))
+	wg.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	if err != nil {
+		return err
+	}
+	return writeXML(q, s3api.CopyObjectResult{
+		ETag: s3api.ETag(etagOf(out)), LastModified: s3api.Timestamp(time.Unix(0, out.GetMtimeUnixNanos())),
+	})
+}
