@@ -33,6 +33,7 @@ var codeMappings = []codeMapping{
 	{ErrNoSuchKey, codes.NotFound, "no-such-key"},
 	{ErrNotFound, codes.NotFound, "not-found"},
 	{ErrBucketExists, codes.AlreadyExists, "bucket-exists"},
+	{ErrExists, codes.AlreadyExists, "exists"},
 	{ErrBucketNotEmpty, codes.FailedPrecondition, "bucket-not-empty"},
 	{ErrPrecondition, codes.FailedPrecondition, "precondition"},
 	{ErrCorrupt, codes.DataLoss, "corrupt"},

@@ -79,6 +79,20 @@ type Config struct {
 	// it bounds the index's memory whatever the number of objects.
 	// Default: 32 MiB and 8 MiB.
 	IndexCacheBytes, IndexMemTableBytes int64
+	// RootAccessKey and RootSecretKey are the credentials of the site's root
+	// user (its first administrator) when this node creates it; ferryd
+	// takes them from FERRY_ROOT_ACCESS_KEY and FERRY_ROOT_SECRET_KEY. Both
+	// or neither. A site whose root user exists keeps it: different values
+	// here are reported with a warning and change nothing. Default: empty —
+	// the node that bootstraps the site generates them once and writes them
+	// to DataDir/root-credentials (mode 0600).
+	RootAccessKey string
+	RootSecretKey Secret
+	// OnRootCredentials, when set, is called once, from the node's
+	// housekeeping goroutine, with root credentials this node generated,
+	// after the root user holding them was created. ferryd prints them.
+	// Default: nil (they are only in the file).
+	OnRootCredentials func(RootCredentials)
 	// FS is the file system for the journal and shard disks. Default: the OS.
 	FS vfs.FS
 	// Logger receives structured logs; nil is silent.
@@ -178,6 +192,17 @@ func (c *Config) Validate() error {
 	}
 	if c.FS == nil {
 		bad("file system is required")
+	}
+	if (c.RootAccessKey == "") != (c.RootSecretKey == "") {
+		bad("root access key and root secret key must be given together")
+	} else if c.RootAccessKey != "" {
+		// Neither error holds the value (validate.go).
+		if err := validAccessKey(c.RootAccessKey); err != nil {
+			errs = append(errs, fmt.Errorf("root credentials: %w", err))
+		}
+		if err := validSecret(string(c.RootSecretKey)); err != nil {
+			errs = append(errs, fmt.Errorf("root credentials: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

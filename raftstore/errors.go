@@ -32,8 +32,10 @@ var (
 	// ErrUnavailable: not enough of the site is reachable (too few shards,
 	// too few disks, no leader).
 	ErrUnavailable = errors.New("raftstore: unavailable")
-	// ErrNotFound: a shard or member is unknown.
+	// ErrNotFound: a shard, member, user or access key is unknown.
 	ErrNotFound = errors.New("raftstore: not found")
+	// ErrExists: a user or access key of that name exists already.
+	ErrExists = errors.New("raftstore: already exists")
 )
 
 // NotLeaderError says who the leader is, when known, so a caller can

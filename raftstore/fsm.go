@@ -516,18 +516,23 @@ func applyPoolCreate(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	return true, nil
 }
 
+// applyIdentity projects the user and access key events (identity.go has
+// the rules and the index layout). validateEvent has checked their shape.
 func applyIdentity(tx *kvTx, ev *journalpb.Event) (bool, error) {
-	switch body := ev.GetBody().(type) {
+	var err error
+	switch ev.GetBody().(type) {
 	case *journalpb.Event_UserPut:
-		return true, putEvent(tx.Bucket(bktUsers), []byte(body.UserPut.GetUser()), body.UserPut)
+		err = applyUserPut(tx, ev)
 	case *journalpb.Event_UserDelete:
-		return true, tx.Bucket(bktUsers).Delete([]byte(body.UserDelete.GetUser()))
+		err = applyUserDelete(tx, ev)
 	case *journalpb.Event_KeyPut:
-		return true, putEvent(tx.Bucket(bktKeys), []byte(body.KeyPut.GetAccessKey()), body.KeyPut)
+		err = applyKeyPut(tx, ev)
 	case *journalpb.Event_KeyDelete:
-		return true, tx.Bucket(bktKeys).Delete([]byte(body.KeyDelete.GetAccessKey()))
+		err = applyKeyDelete(tx, ev)
+	default:
+		return false, fmt.Errorf("%w: %v event without its body", ErrInvalidArgument, ev.GetKind())
 	}
-	return false, fmt.Errorf("%w: %v event without its body", ErrInvalidArgument, ev.GetKind())
+	return err == nil, err
 }
 
 func putEvent(b *kvBucket, key []byte, m proto.Message) error {

@@ -126,9 +126,14 @@ func everyKind() []*journalpb.Event {
 		objDelete("beta", "b", nil),
 		bucketDelete("beta"),
 		{Kind: journalpb.Kind_USER_PUT, Hlc: ts(5), Body: &journalpb.Event_UserPut{UserPut: &journalpb.UserPut{User: "alice"}}},
-		{Kind: journalpb.Kind_KEY_PUT, Hlc: ts(5), Body: &journalpb.Event_KeyPut{KeyPut: &journalpb.KeyPut{User: "alice", AccessKey: "AK1", SealedSecret: []byte("sealed")}}},
-		{Kind: journalpb.Kind_KEY_DELETE, Hlc: ts(5), Body: &journalpb.Event_KeyDelete{KeyDelete: &journalpb.KeyDelete{AccessKey: "AK1"}}},
+		{Kind: journalpb.Kind_KEY_PUT, Hlc: ts(5), Body: &journalpb.Event_KeyPut{KeyPut: &journalpb.KeyPut{User: "alice", AccessKey: "FKALICE00000000000001", Secret: "alice-secret-1"}}},
+		{Kind: journalpb.Kind_KEY_DELETE, Hlc: ts(5), Body: &journalpb.Event_KeyDelete{KeyDelete: &journalpb.KeyDelete{AccessKey: "FKALICE00000000000001"}}},
 		{Kind: journalpb.Kind_USER_DELETE, Hlc: ts(5), Body: &journalpb.Event_UserDelete{UserDelete: &journalpb.UserDelete{User: "alice"}}},
+		// Users and keys that stay, so snapshots and replays hold them.
+		{Kind: journalpb.Kind_USER_PUT, Hlc: ts(6), Principal: "system", Body: &journalpb.Event_UserPut{UserPut: &journalpb.UserPut{User: RootUser, Admin: true,
+			InitialKey: &journalpb.KeyPut{User: RootUser, AccessKey: "FKROOT0000000000000001", Secret: "root-secret-0001"}}}},
+		{Kind: journalpb.Kind_USER_PUT, Hlc: ts(6), Body: &journalpb.Event_UserPut{UserPut: &journalpb.UserPut{User: "bob@example.com"}}},
+		{Kind: journalpb.Kind_KEY_PUT, Hlc: ts(6), Body: &journalpb.Event_KeyPut{KeyPut: &journalpb.KeyPut{User: "bob@example.com", AccessKey: "FKBOB00000000000000001", Secret: "bob-secret-0001"}}},
 	}
 }
 

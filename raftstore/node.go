@@ -53,6 +53,10 @@ type Node struct {
 	// barrier, so its commit index covers every earlier term.
 	readyTerm atomic.Uint64
 
+	// root is the state of the root user's bootstrap (identity.go), owned
+	// by the maintain goroutine.
+	root rootBootstrap
+
 	ctx       context.Context
 	cancel    context.CancelFunc
 	stop      chan struct{}
@@ -89,6 +93,10 @@ func Open(cfg Config) (n *Node, err error) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("raftstore: %w", err)
 		}
+	}
+	// Everything below the data directory may hold secrets (identity.go).
+	if err := securePrivateDir(cfg.DataDir, log); err != nil {
+		return nil, fmt.Errorf("raftstore: %w", err)
 	}
 	jrCfg := journal.DefaultConfig()
 	jrCfg.Dir, jrCfg.FS, jrCfg.Logger = filepath.Join(cfg.DataDir, "journal"), cfg.FS, log
@@ -650,6 +658,9 @@ func (n *Node) maintainOnce() {
 		if err := n.createDefaultPoolIfNeeded(ctx); err != nil {
 			n.log.Debug("default pool", "err", err)
 		}
+	}
+	if err := n.bootstrapRootIfNeeded(ctx); err != nil {
+		n.log.Debug("root user", "err", err)
 	}
 }
 

@@ -242,3 +242,51 @@ func (s *server) Scrub(ctx context.Context, req *nodepb.ScrubRequest) (*nodepb.S
 }
 
 var _ io.Reader = (*putStreamReader)(nil)
+
+// Identity (identity.go). Only CreateKey's response carries a secret.
+
+func (s *server) CreateUser(ctx context.Context, req *nodepb.CreateUserRequest) (*nodepb.UserInfo, error) {
+	u, err := s.n.CreateUser(ctx, req.GetUser(), req.GetAdmin(), req.GetPrincipal())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return u, nil
+}
+
+func (s *server) DeleteUser(ctx context.Context, req *nodepb.DeleteUserRequest) (*nodepb.DeleteUserResponse, error) {
+	if err := s.n.DeleteUser(ctx, req.GetUser(), req.GetPrincipal()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &nodepb.DeleteUserResponse{}, nil
+}
+
+func (s *server) ListUsers(ctx context.Context, _ *nodepb.ListUsersRequest) (*nodepb.ListUsersResponse, error) {
+	users, err := s.n.ListUsers(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &nodepb.ListUsersResponse{Users: users}, nil
+}
+
+func (s *server) CreateKey(ctx context.Context, req *nodepb.CreateKeyRequest) (*nodepb.CreateKeyResponse, error) {
+	resp, err := s.n.CreateKey(ctx, req.GetUser(), req.GetAccessKey(), req.GetSecretKey(), req.GetPrincipal())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return resp, nil
+}
+
+func (s *server) DeleteKey(ctx context.Context, req *nodepb.DeleteKeyRequest) (*nodepb.DeleteKeyResponse, error) {
+	if err := s.n.DeleteKey(ctx, req.GetAccessKey(), req.GetPrincipal()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &nodepb.DeleteKeyResponse{}, nil
+}
+
+func (s *server) ListKeys(ctx context.Context, req *nodepb.ListKeysRequest) (*nodepb.ListKeysResponse, error) {
+	keys, err := s.n.ListKeys(ctx, req.GetUser())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &nodepb.ListKeysResponse{Keys: keys}, nil
+}

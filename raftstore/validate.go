@@ -124,8 +124,114 @@ func validateEvent(ev *journalpb.Event) error {
 		return validBucketName(b.BucketCreate.GetBucket())
 	case *journalpb.Event_BucketDelete:
 		return validBucketName(b.BucketDelete.GetBucket())
+	case *journalpb.Event_UserPut:
+		return validateUserPut(b.UserPut)
+	case *journalpb.Event_UserDelete:
+		return validUserName(b.UserDelete.GetUser())
+	case *journalpb.Event_KeyPut:
+		return validateKeyPut(b.KeyPut)
+	case *journalpb.Event_KeyDelete:
+		return validAccessKey(b.KeyDelete.GetAccessKey())
 	}
 	return nil
+}
+
+// Limits of identity names and secrets.
+const (
+	MaxUserNameBytes  = 64
+	MinAccessKeyBytes = 16
+	MaxAccessKeyBytes = 128
+	MinSecretBytes    = 8
+	MaxSecretBytes    = 128
+	maxPolicies       = 64
+	maxPolicyBytes    = 128
+)
+
+// validUserName accepts 1 to 64 characters of [A-Za-z0-9_.@-].
+func validUserName(name string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: user name %q %s", ErrInvalidArgument, name, why)
+	}
+	if len(name) == 0 || len(name) > MaxUserNameBytes {
+		return bad(fmt.Sprintf("must be 1 to %d characters long", MaxUserNameBytes))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(isASCIIAlnum(c) || c == '_' || c == '.' || c == '@' || c == '-') {
+			return bad("may hold only letters, digits and _ . @ -")
+		}
+	}
+	return nil
+}
+
+// validAccessKey accepts access key ids as AWS IAM does: 16 to 128
+// characters of [A-Za-z0-9_]. They appear in SigV4 credential scopes
+// ("AKID/date/region/s3/aws4_request") and query strings, so they hold
+// nothing that needs escaping.
+func validAccessKey(ak string) error {
+	if len(ak) < MinAccessKeyBytes || len(ak) > MaxAccessKeyBytes {
+		// The value may be a secret pasted into the wrong field, so errors
+		// about access keys never quote it.
+		return fmt.Errorf("%w: access key must be %d to %d characters long", ErrInvalidArgument, MinAccessKeyBytes, MaxAccessKeyBytes)
+	}
+	for i := 0; i < len(ak); i++ {
+		if c := ak[i]; !(isASCIIAlnum(c) || c == '_') {
+			return fmt.Errorf("%w: access key may hold only letters, digits and _", ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// validSecret accepts 8 to 128 printable ASCII characters without spaces.
+// INVARIANT: the error never holds the secret or any part of it.
+func validSecret(secret string) error {
+	if len(secret) < MinSecretBytes || len(secret) > MaxSecretBytes {
+		return fmt.Errorf("%w: secret key must be %d to %d characters long", ErrInvalidArgument, MinSecretBytes, MaxSecretBytes)
+	}
+	for i := 0; i < len(secret); i++ {
+		if c := secret[i]; c < 0x21 || c > 0x7e {
+			return fmt.Errorf("%w: secret key may hold only printable ASCII characters without spaces", ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+func isASCIIAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func validateUserPut(u *journalpb.UserPut) error {
+	if err := validUserName(u.GetUser()); err != nil {
+		return err
+	}
+	if u.GetUser() == RootUser && !u.GetAdmin() {
+		return fmt.Errorf("%w: user %s must be an administrator", ErrInvalidArgument, RootUser)
+	}
+	if len(u.GetPolicies()) > maxPolicies {
+		return fmt.Errorf("%w: user %s has %d policies, more than %d", ErrInvalidArgument, u.GetUser(), len(u.GetPolicies()), maxPolicies)
+	}
+	for _, p := range u.GetPolicies() {
+		if p == "" || len(p) > maxPolicyBytes || strings.ContainsFunc(p, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+			return fmt.Errorf("%w: user %s: policy name %q must be 1 to %d printable characters", ErrInvalidArgument, u.GetUser(), p, maxPolicyBytes)
+		}
+	}
+	if k := u.GetInitialKey(); k != nil {
+		if k.GetUser() != u.GetUser() {
+			return fmt.Errorf("%w: user %s: initial access key names user %q", ErrInvalidArgument, u.GetUser(), k.GetUser())
+		}
+		return validateKeyPut(k)
+	}
+	return nil
+}
+
+func validateKeyPut(k *journalpb.KeyPut) error {
+	if err := validUserName(k.GetUser()); err != nil {
+		return err
+	}
+	if err := validAccessKey(k.GetAccessKey()); err != nil {
+		return err
+	}
+	return validSecret(k.GetSecret())
 }
 
 func validateObjectPut(p *journalpb.ObjectPut) error {
@@ -194,6 +300,15 @@ func checkProposable(ev *journalpb.Event) error {
 	switch ev.GetKind() {
 	case journalpb.Kind_VOLUME_WRITE, journalpb.Kind_VOLUME_TRIM, journalpb.Kind_SNAPSHOT_CREATE, journalpb.Kind_ROLE_CHANGE:
 		return fmt.Errorf("%w: event kind %v is not supported by this version", ErrInvalidArgument, ev.GetKind())
+	}
+	// Fields reserved for later versions: apply stores them as they are (so
+	// a newer proposer's events apply here the same way), but this version
+	// does not propose what it would not enforce.
+	if len(ev.GetUserPut().GetPolicies()) > 0 {
+		return fmt.Errorf("%w: user policies are not supported by this version", ErrInvalidArgument)
+	}
+	if len(ev.GetKeyPut().GetSealedSecret()) > 0 || len(ev.GetUserPut().GetInitialKey().GetSealedSecret()) > 0 {
+		return fmt.Errorf("%w: sealed secrets are not supported by this version", ErrInvalidArgument)
 	}
 	return nil
 }

@@ -17,6 +17,13 @@
 //	                            add a pool that takes new writes (default 4+2 over every disk)
 //	pool ls                     list pools
 //	scrub [--deep]              verify and repair the node's shards now
+//	user create NAME [--admin]  create a user of the S3 gateways
+//	user ls                     list users
+//	user rm NAME                delete a user that has no access keys left
+//	key create USER [--access-key K] [--secret-key S|-]
+//	                            create an access key; prints the secret once
+//	key ls [USER]               list access keys (never their secrets)
+//	key rm ACCESS_KEY           delete an access key
 //
 // The node is --addr, else $FERRY_ADDR, else 127.0.0.1:7400.
 //
@@ -87,7 +94,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "commands: status | members add NODE RAFTADDR [--nonvoter] | members remove NODE |")
 		fmt.Fprintln(stderr, "  bucket create|rm BUCKET | bucket ls | obj put BUCKET/KEY FILE | obj get BUCKET/KEY FILE |")
 		fmt.Fprintln(stderr, "  obj ls BUCKET[/PREFIX] | obj rm BUCKET/KEY | pool create NAME [--profile K+M] [--disks N/D,...] |")
-		fmt.Fprintln(stderr, "  pool ls | scrub [--deep]")
+		fmt.Fprintln(stderr, "  pool ls | scrub [--deep] |")
+		fmt.Fprintln(stderr, "  "+userUsage+" |")
+		fmt.Fprintln(stderr, "  "+keyUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -132,7 +141,8 @@ func exitCode(err error) int {
 	switch {
 	case errors.Is(err, raftstore.ErrNoSuchBucket), errors.Is(err, raftstore.ErrNoSuchKey), errors.Is(err, raftstore.ErrNotFound), errors.Is(err, os.ErrNotExist):
 		return exitNotFound
-	case errors.Is(err, raftstore.ErrBucketExists), errors.Is(err, raftstore.ErrBucketNotEmpty), errors.Is(err, raftstore.ErrPrecondition):
+	case errors.Is(err, raftstore.ErrBucketExists), errors.Is(err, raftstore.ErrBucketNotEmpty), errors.Is(err, raftstore.ErrPrecondition),
+		errors.Is(err, raftstore.ErrExists):
 		return exitConflict
 	case errors.Is(err, raftstore.ErrUnavailable), errors.Is(err, raftstore.ErrNotLeader), errors.Is(err, raftstore.ErrShutdown),
 		errors.Is(err, context.DeadlineExceeded):
@@ -186,6 +196,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.poolLs(ctx)
 	case cmd == "scrub":
 		return c.scrub(ctx, rest)
+	case cmd == "user":
+		return c.user(ctx, rest)
+	case cmd == "key":
+		return c.key(ctx, rest)
 	}
 	return usage("unknown command %q", strings.Join(args, " "))
 }

@@ -4,6 +4,12 @@
 //
 //	ferryd --dev DIR             a one-node site in DIR (six local disks)
 //	ferryd --config FILE [flags] a node as FILE describes; flags override it
+//
+// FERRY_ROOT_ACCESS_KEY and FERRY_ROOT_SECRET_KEY, when set, are the
+// credentials of the root user a new site creates; otherwise the node that
+// bootstraps the site generates them, prints them once to standard error
+// and keeps them in DATA_DIR/root-credentials (mode 0600). ferryd runs with
+// umask 077: every file it creates is private to its user.
 package main
 
 import (
@@ -75,11 +81,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fc.Bootstrap = fc.Bootstrap || *bootstrap
 	fc.Join = append(fc.Join, join...)
 	cfg, err := fc.nodeConfig()
+	rootFromEnv(os.Getenv, &cfg)
+	if err == nil {
+		err = cfg.Validate()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ferryd: invalid configuration:\n%s\n", indent(err.Error()))
+		if cfg.RootAccessKey != "" || cfg.RootSecretKey != "" {
+			fmt.Fprintf(stderr, "(the root credentials come from %s and %s)\n", envRootAccessKey, envRootSecretKey)
+		}
 		return 2
 	}
 	cfg.Logger = newLogger(stderr, fc.LogLevel, fc.LogFormat)
+	cfg.OnRootCredentials = func(c raftstore.RootCredentials) { printRootCredentials(stderr, c) }
+	restrictUmask()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -1145,10 +1145,21 @@ func (x *BucketConfig) GetDocument() []byte {
 	return nil
 }
 
+// UserPut creates a user; a user that exists already is refused.
 type UserPut struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	Policies      []string               `protobuf:"bytes,2,rep,name=policies,proto3" json:"policies,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 to 64 characters of [A-Za-z0-9_.@-].
+	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// Names of policies attached to the user. Reserved: this version does not
+	// enforce policies, so nodes refuse to propose a user that has any.
+	Policies []string `protobuf:"bytes,2,rep,name=policies,proto3" json:"policies,omitempty"`
+	// An administrator may manage the site (users, keys, buckets of others).
+	// The user "root" is always an administrator.
+	Admin bool `protobuf:"varint,3,opt,name=admin,proto3" json:"admin,omitempty"`
+	// An access key created together with the user, in the same event, so
+	// that the user never exists without it (the root user's bootstrap). Its
+	// user field must name this user.
+	InitialKey    *KeyPut `protobuf:"bytes,4,opt,name=initial_key,json=initialKey,proto3" json:"initial_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1197,6 +1208,22 @@ func (x *UserPut) GetPolicies() []string {
 	return nil
 }
 
+func (x *UserPut) GetAdmin() bool {
+	if x != nil {
+		return x.Admin
+	}
+	return false
+}
+
+func (x *UserPut) GetInitialKey() *KeyPut {
+	if x != nil {
+		return x.InitialKey
+	}
+	return nil
+}
+
+// UserDelete deletes a user that has no access keys left. The user "root"
+// cannot be deleted.
 type UserDelete struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
@@ -1241,12 +1268,22 @@ func (x *UserDelete) GetUser() string {
 	return ""
 }
 
+// KeyPut creates an access key for an existing user; an access key that
+// exists already is refused.
 type KeyPut struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	User      string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	AccessKey string                 `protobuf:"bytes,2,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
-	// The secret, sealed for the site (never a plain secret in logs).
-	SealedSecret  []byte `protobuf:"bytes,3,opt,name=sealed_secret,json=sealedSecret,proto3" json:"sealed_secret,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// The access key id: 16 to 128 characters of [A-Za-z0-9_], as in AWS.
+	AccessKey string `protobuf:"bytes,2,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	// Reserved for a secret sealed for the site. This version neither writes
+	// nor reads it: nodes refuse to propose a key that carries one.
+	SealedSecret []byte `protobuf:"bytes,3,opt,name=sealed_secret,json=sealedSecret,proto3" json:"sealed_secret,omitempty"`
+	// The secret access key, 8 to 128 printable ASCII characters without
+	// spaces. It is in plain text because every node's S3 gateway needs it to
+	// verify SigV4 signatures (an HMAC keyed by the secret), so the journal,
+	// the raft log, the index and snapshots hold it: never log an event of
+	// this kind, and keep those files private (docs/operations.md).
+	Secret        string `protobuf:"bytes,4,opt,name=secret,proto3" json:"secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1300,6 +1337,13 @@ func (x *KeyPut) GetSealedSecret() []byte {
 		return x.SealedSecret
 	}
 	return nil
+}
+
+func (x *KeyPut) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
 }
 
 type KeyDelete struct {
@@ -1838,18 +1882,22 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\fBucketConfig\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
-	"\bdocument\x18\x03 \x01(\fR\bdocument\"9\n" +
+	"\bdocument\x18\x03 \x01(\fR\bdocument\"\x8a\x01\n" +
 	"\aUserPut\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1a\n" +
-	"\bpolicies\x18\x02 \x03(\tR\bpolicies\" \n" +
+	"\bpolicies\x18\x02 \x03(\tR\bpolicies\x12\x14\n" +
+	"\x05admin\x18\x03 \x01(\bR\x05admin\x129\n" +
+	"\vinitial_key\x18\x04 \x01(\v2\x18.ferry.journal.v1.KeyPutR\n" +
+	"initialKey\" \n" +
 	"\n" +
 	"UserDelete\x12\x12\n" +
-	"\x04user\x18\x01 \x01(\tR\x04user\"`\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\"x\n" +
 	"\x06KeyPut\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
 	"\n" +
 	"access_key\x18\x02 \x01(\tR\taccessKey\x12#\n" +
-	"\rsealed_secret\x18\x03 \x01(\fR\fsealedSecret\"*\n" +
+	"\rsealed_secret\x18\x03 \x01(\fR\fsealedSecret\x12\x16\n" +
+	"\x06secret\x18\x04 \x01(\tR\x06secret\"*\n" +
 	"\tKeyDelete\x12\x1d\n" +
 	"\n" +
 	"access_key\x18\x01 \x01(\tR\taccessKey\"\xa1\x01\n" +
@@ -1970,13 +2018,14 @@ var file_journal_journalpb_event_proto_depIdxs = []int32{
 	6,  // 20: ferry.journal.v1.Manifest.locations:type_name -> ferry.journal.v1.ShardLocation
 	7,  // 21: ferry.journal.v1.Manifest.stripes:type_name -> ferry.journal.v1.Stripe
 	4,  // 22: ferry.journal.v1.ObjectDelete.precondition:type_name -> ferry.journal.v1.Precondition
-	5,  // 23: ferry.journal.v1.VolumeWrite.manifest:type_name -> ferry.journal.v1.Manifest
-	6,  // 24: ferry.journal.v1.PoolCreate.disks:type_name -> ferry.journal.v1.ShardLocation
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	14, // 23: ferry.journal.v1.UserPut.initial_key:type_name -> ferry.journal.v1.KeyPut
+	5,  // 24: ferry.journal.v1.VolumeWrite.manifest:type_name -> ferry.journal.v1.Manifest
+	6,  // 25: ferry.journal.v1.PoolCreate.disks:type_name -> ferry.journal.v1.ShardLocation
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_journal_journalpb_event_proto_init() }

@@ -2263,6 +2263,682 @@ func (x *ScrubResponse) GetUnrepairable() uint64 {
 	return 0
 }
 
+type UserInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Admin bool                   `protobuf:"varint,2,opt,name=admin,proto3" json:"admin,omitempty"`
+	// When the user was created (the HLC wall time of its event).
+	CreatedUnixNanos int64 `protobuf:"varint,3,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	// Principal that created the user ("system" for the root bootstrap).
+	CreatedBy string `protobuf:"bytes,4,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// Number of access keys the user has.
+	Keys          uint32 `protobuf:"varint,5,opt,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserInfo) Reset() {
+	*x = UserInfo{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserInfo) ProtoMessage() {}
+
+func (x *UserInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserInfo.ProtoReflect.Descriptor instead.
+func (*UserInfo) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *UserInfo) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *UserInfo) GetAdmin() bool {
+	if x != nil {
+		return x.Admin
+	}
+	return false
+}
+
+func (x *UserInfo) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *UserInfo) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *UserInfo) GetKeys() uint32 {
+	if x != nil {
+		return x.Keys
+	}
+	return 0
+}
+
+// KeyInfo describes an access key. It never holds the secret.
+type KeyInfo struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	AccessKey        string                 `protobuf:"bytes,1,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	User             string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	CreatedUnixNanos int64                  `protobuf:"varint,3,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	CreatedBy        string                 `protobuf:"bytes,4,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *KeyInfo) Reset() {
+	*x = KeyInfo{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyInfo) ProtoMessage() {}
+
+func (x *KeyInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyInfo.ProtoReflect.Descriptor instead.
+func (*KeyInfo) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *KeyInfo) GetAccessKey() string {
+	if x != nil {
+		return x.AccessKey
+	}
+	return ""
+}
+
+func (x *KeyInfo) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *KeyInfo) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *KeyInfo) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+type CreateUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Admin         bool                   `protobuf:"varint,2,opt,name=admin,proto3" json:"admin,omitempty"`
+	Principal     string                 `protobuf:"bytes,3,opt,name=principal,proto3" json:"principal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateUserRequest) Reset() {
+	*x = CreateUserRequest{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateUserRequest) ProtoMessage() {}
+
+func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
+func (*CreateUserRequest) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *CreateUserRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *CreateUserRequest) GetAdmin() bool {
+	if x != nil {
+		return x.Admin
+	}
+	return false
+}
+
+func (x *CreateUserRequest) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+type DeleteUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Principal     string                 `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserRequest) Reset() {
+	*x = DeleteUserRequest{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserRequest) ProtoMessage() {}
+
+func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
+func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *DeleteUserRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *DeleteUserRequest) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+type DeleteUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserResponse) Reset() {
+	*x = DeleteUserResponse{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserResponse) ProtoMessage() {}
+
+func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserResponse.ProtoReflect.Descriptor instead.
+func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{41}
+}
+
+type ListUsersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUsersRequest) Reset() {
+	*x = ListUsersRequest{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUsersRequest) ProtoMessage() {}
+
+func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
+func (*ListUsersRequest) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{42}
+}
+
+type ListUsersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Users         []*UserInfo            `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUsersResponse) Reset() {
+	*x = ListUsersResponse{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUsersResponse) ProtoMessage() {}
+
+func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
+func (*ListUsersResponse) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ListUsersResponse) GetUsers() []*UserInfo {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+type CreateKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// Empty: the node generates a 20-character id starting with "FK".
+	AccessKey string `protobuf:"bytes,2,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	// Empty: the node generates a 40-character secret.
+	SecretKey     string `protobuf:"bytes,3,opt,name=secret_key,json=secretKey,proto3" json:"secret_key,omitempty"`
+	Principal     string `protobuf:"bytes,4,opt,name=principal,proto3" json:"principal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateKeyRequest) Reset() {
+	*x = CreateKeyRequest{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateKeyRequest) ProtoMessage() {}
+
+func (x *CreateKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateKeyRequest.ProtoReflect.Descriptor instead.
+func (*CreateKeyRequest) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *CreateKeyRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *CreateKeyRequest) GetAccessKey() string {
+	if x != nil {
+		return x.AccessKey
+	}
+	return ""
+}
+
+func (x *CreateKeyRequest) GetSecretKey() string {
+	if x != nil {
+		return x.SecretKey
+	}
+	return ""
+}
+
+func (x *CreateKeyRequest) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+type CreateKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   *KeyInfo               `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The secret access key: returned here once and by no other call.
+	SecretKey     string `protobuf:"bytes,2,opt,name=secret_key,json=secretKey,proto3" json:"secret_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateKeyResponse) Reset() {
+	*x = CreateKeyResponse{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateKeyResponse) ProtoMessage() {}
+
+func (x *CreateKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateKeyResponse.ProtoReflect.Descriptor instead.
+func (*CreateKeyResponse) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *CreateKeyResponse) GetKey() *KeyInfo {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *CreateKeyResponse) GetSecretKey() string {
+	if x != nil {
+		return x.SecretKey
+	}
+	return ""
+}
+
+type DeleteKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccessKey     string                 `protobuf:"bytes,1,opt,name=access_key,json=accessKey,proto3" json:"access_key,omitempty"`
+	Principal     string                 `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteKeyRequest) Reset() {
+	*x = DeleteKeyRequest{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteKeyRequest) ProtoMessage() {}
+
+func (x *DeleteKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteKeyRequest.ProtoReflect.Descriptor instead.
+func (*DeleteKeyRequest) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *DeleteKeyRequest) GetAccessKey() string {
+	if x != nil {
+		return x.AccessKey
+	}
+	return ""
+}
+
+func (x *DeleteKeyRequest) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+type DeleteKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteKeyResponse) Reset() {
+	*x = DeleteKeyResponse{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteKeyResponse) ProtoMessage() {}
+
+func (x *DeleteKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteKeyResponse.ProtoReflect.Descriptor instead.
+func (*DeleteKeyResponse) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{47}
+}
+
+type ListKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this user's keys; empty: every key of the site.
+	User          string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeysRequest) Reset() {
+	*x = ListKeysRequest{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeysRequest) ProtoMessage() {}
+
+func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListKeysRequest) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ListKeysRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+type ListKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []*KeyInfo             `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeysResponse) Reset() {
+	*x = ListKeysResponse{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeysResponse) ProtoMessage() {}
+
+func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListKeysResponse) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ListKeysResponse) GetKeys() []*KeyInfo {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
 var File_raftstore_nodepb_node_proto protoreflect.FileDescriptor
 
 const file_raftstore_nodepb_node_proto_rawDesc = "" +
@@ -2430,8 +3106,52 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\acorrupt\x18\x02 \x01(\x04R\acorrupt\x12\x18\n" +
 	"\amissing\x18\x03 \x01(\x04R\amissing\x12\x1a\n" +
 	"\brepaired\x18\x04 \x01(\x04R\brepaired\x12\"\n" +
-	"\funrepairable\x18\x05 \x01(\x04R\funrepairable2\xd6\n" +
+	"\funrepairable\x18\x05 \x01(\x04R\funrepairable\"\x95\x01\n" +
+	"\bUserInfo\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x14\n" +
+	"\x05admin\x18\x02 \x01(\bR\x05admin\x12,\n" +
+	"\x12created_unix_nanos\x18\x03 \x01(\x03R\x10createdUnixNanos\x12\x1d\n" +
 	"\n" +
+	"created_by\x18\x04 \x01(\tR\tcreatedBy\x12\x12\n" +
+	"\x04keys\x18\x05 \x01(\rR\x04keys\"\x89\x01\n" +
+	"\aKeyInfo\x12\x1d\n" +
+	"\n" +
+	"access_key\x18\x01 \x01(\tR\taccessKey\x12\x12\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\x12,\n" +
+	"\x12created_unix_nanos\x18\x03 \x01(\x03R\x10createdUnixNanos\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\x04 \x01(\tR\tcreatedBy\"[\n" +
+	"\x11CreateUserRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x14\n" +
+	"\x05admin\x18\x02 \x01(\bR\x05admin\x12\x1c\n" +
+	"\tprincipal\x18\x03 \x01(\tR\tprincipal\"E\n" +
+	"\x11DeleteUserRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1c\n" +
+	"\tprincipal\x18\x02 \x01(\tR\tprincipal\"\x14\n" +
+	"\x12DeleteUserResponse\"\x12\n" +
+	"\x10ListUsersRequest\"B\n" +
+	"\x11ListUsersResponse\x12-\n" +
+	"\x05users\x18\x01 \x03(\v2\x17.ferry.node.v1.UserInfoR\x05users\"\x82\x01\n" +
+	"\x10CreateKeyRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1d\n" +
+	"\n" +
+	"access_key\x18\x02 \x01(\tR\taccessKey\x12\x1d\n" +
+	"\n" +
+	"secret_key\x18\x03 \x01(\tR\tsecretKey\x12\x1c\n" +
+	"\tprincipal\x18\x04 \x01(\tR\tprincipal\"\\\n" +
+	"\x11CreateKeyResponse\x12(\n" +
+	"\x03key\x18\x01 \x01(\v2\x16.ferry.node.v1.KeyInfoR\x03key\x12\x1d\n" +
+	"\n" +
+	"secret_key\x18\x02 \x01(\tR\tsecretKey\"O\n" +
+	"\x10DeleteKeyRequest\x12\x1d\n" +
+	"\n" +
+	"access_key\x18\x01 \x01(\tR\taccessKey\x12\x1c\n" +
+	"\tprincipal\x18\x02 \x01(\tR\tprincipal\"\x13\n" +
+	"\x11DeleteKeyResponse\"%\n" +
+	"\x0fListKeysRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\">\n" +
+	"\x10ListKeysResponse\x12*\n" +
+	"\x04keys\x18\x01 \x03(\v2\x16.ferry.node.v1.KeyInfoR\x04keys2\xaf\x0e\n" +
 	"\x04Node\x12H\n" +
 	"\aPropose\x12\x1d.ferry.node.v1.ProposeRequest\x1a\x1e.ferry.node.v1.ProposeResponse\x12N\n" +
 	"\tReadIndex\x12\x1f.ferry.node.v1.ReadIndexRequest\x1a .ferry.node.v1.ReadIndexResponse\x12I\n" +
@@ -2451,7 +3171,15 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"CreatePool\x12 .ferry.node.v1.CreatePoolRequest\x1a!.ferry.node.v1.CreatePoolResponse\x12E\n" +
 	"\x06Status\x12\x1c.ferry.node.v1.StatusRequest\x1a\x1d.ferry.node.v1.StatusResponse\x12B\n" +
-	"\x05Scrub\x12\x1b.ferry.node.v1.ScrubRequest\x1a\x1c.ferry.node.v1.ScrubResponseB+Z)github.com/ferrydr/ferry/raftstore/nodepbb\x06proto3"
+	"\x05Scrub\x12\x1b.ferry.node.v1.ScrubRequest\x1a\x1c.ferry.node.v1.ScrubResponse\x12G\n" +
+	"\n" +
+	"CreateUser\x12 .ferry.node.v1.CreateUserRequest\x1a\x17.ferry.node.v1.UserInfo\x12Q\n" +
+	"\n" +
+	"DeleteUser\x12 .ferry.node.v1.DeleteUserRequest\x1a!.ferry.node.v1.DeleteUserResponse\x12N\n" +
+	"\tListUsers\x12\x1f.ferry.node.v1.ListUsersRequest\x1a .ferry.node.v1.ListUsersResponse\x12N\n" +
+	"\tCreateKey\x12\x1f.ferry.node.v1.CreateKeyRequest\x1a .ferry.node.v1.CreateKeyResponse\x12N\n" +
+	"\tDeleteKey\x12\x1f.ferry.node.v1.DeleteKeyRequest\x1a .ferry.node.v1.DeleteKeyResponse\x12K\n" +
+	"\bListKeys\x12\x1e.ferry.node.v1.ListKeysRequest\x1a\x1f.ferry.node.v1.ListKeysResponseB+Z)github.com/ferrydr/ferry/raftstore/nodepbb\x06proto3"
 
 var (
 	file_raftstore_nodepb_node_proto_rawDescOnce sync.Once
@@ -2465,7 +3193,7 @@ func file_raftstore_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_raftstore_nodepb_node_proto_rawDescData
 }
 
-var file_raftstore_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_raftstore_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_raftstore_nodepb_node_proto_goTypes = []any{
 	(*ProposeRequest)(nil),          // 0: ferry.node.v1.ProposeRequest
 	(*ProposeResponse)(nil),         // 1: ferry.node.v1.ProposeResponse
@@ -2504,62 +3232,90 @@ var file_raftstore_nodepb_node_proto_goTypes = []any{
 	(*StatusResponse)(nil),          // 34: ferry.node.v1.StatusResponse
 	(*ScrubRequest)(nil),            // 35: ferry.node.v1.ScrubRequest
 	(*ScrubResponse)(nil),           // 36: ferry.node.v1.ScrubResponse
-	nil,                             // 37: ferry.node.v1.PutObjectHeader.MetadataEntry
-	nil,                             // 38: ferry.node.v1.ObjectInfo.MetadataEntry
-	(*journalpb.Event)(nil),         // 39: ferry.journal.v1.Event
-	(*journalpb.ShardLocation)(nil), // 40: ferry.journal.v1.ShardLocation
+	(*UserInfo)(nil),                // 37: ferry.node.v1.UserInfo
+	(*KeyInfo)(nil),                 // 38: ferry.node.v1.KeyInfo
+	(*CreateUserRequest)(nil),       // 39: ferry.node.v1.CreateUserRequest
+	(*DeleteUserRequest)(nil),       // 40: ferry.node.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),      // 41: ferry.node.v1.DeleteUserResponse
+	(*ListUsersRequest)(nil),        // 42: ferry.node.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),       // 43: ferry.node.v1.ListUsersResponse
+	(*CreateKeyRequest)(nil),        // 44: ferry.node.v1.CreateKeyRequest
+	(*CreateKeyResponse)(nil),       // 45: ferry.node.v1.CreateKeyResponse
+	(*DeleteKeyRequest)(nil),        // 46: ferry.node.v1.DeleteKeyRequest
+	(*DeleteKeyResponse)(nil),       // 47: ferry.node.v1.DeleteKeyResponse
+	(*ListKeysRequest)(nil),         // 48: ferry.node.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),        // 49: ferry.node.v1.ListKeysResponse
+	nil,                             // 50: ferry.node.v1.PutObjectHeader.MetadataEntry
+	nil,                             // 51: ferry.node.v1.ObjectInfo.MetadataEntry
+	(*journalpb.Event)(nil),         // 52: ferry.journal.v1.Event
+	(*journalpb.ShardLocation)(nil), // 53: ferry.journal.v1.ShardLocation
 }
 var file_raftstore_nodepb_node_proto_depIdxs = []int32{
-	39, // 0: ferry.node.v1.ProposeRequest.event:type_name -> ferry.journal.v1.Event
+	52, // 0: ferry.node.v1.ProposeRequest.event:type_name -> ferry.journal.v1.Event
 	5,  // 1: ferry.node.v1.PutObjectRequest.header:type_name -> ferry.node.v1.PutObjectHeader
-	37, // 2: ferry.node.v1.PutObjectHeader.metadata:type_name -> ferry.node.v1.PutObjectHeader.MetadataEntry
-	38, // 3: ferry.node.v1.ObjectInfo.metadata:type_name -> ferry.node.v1.ObjectInfo.MetadataEntry
+	50, // 2: ferry.node.v1.PutObjectHeader.metadata:type_name -> ferry.node.v1.PutObjectHeader.MetadataEntry
+	51, // 3: ferry.node.v1.ObjectInfo.metadata:type_name -> ferry.node.v1.ObjectInfo.MetadataEntry
 	6,  // 4: ferry.node.v1.GetObjectResponse.info:type_name -> ferry.node.v1.ObjectInfo
 	6,  // 5: ferry.node.v1.ListObjectsResponse.objects:type_name -> ferry.node.v1.ObjectInfo
 	15, // 6: ferry.node.v1.ListBucketsResponse.buckets:type_name -> ferry.node.v1.BucketInfo
-	40, // 7: ferry.node.v1.CreatePoolRequest.disks:type_name -> ferry.journal.v1.ShardLocation
+	53, // 7: ferry.node.v1.CreatePoolRequest.disks:type_name -> ferry.journal.v1.ShardLocation
 	32, // 8: ferry.node.v1.PoolStatus.disks:type_name -> ferry.node.v1.DiskHealth
 	31, // 9: ferry.node.v1.StatusResponse.members:type_name -> ferry.node.v1.Member
 	33, // 10: ferry.node.v1.StatusResponse.pools:type_name -> ferry.node.v1.PoolStatus
-	0,  // 11: ferry.node.v1.Node.Propose:input_type -> ferry.node.v1.ProposeRequest
-	2,  // 12: ferry.node.v1.Node.ReadIndex:input_type -> ferry.node.v1.ReadIndexRequest
-	4,  // 13: ferry.node.v1.Node.PutObject:input_type -> ferry.node.v1.PutObjectRequest
-	7,  // 14: ferry.node.v1.Node.GetObject:input_type -> ferry.node.v1.GetObjectRequest
-	9,  // 15: ferry.node.v1.Node.HeadObject:input_type -> ferry.node.v1.HeadObjectRequest
-	10, // 16: ferry.node.v1.Node.DeleteObject:input_type -> ferry.node.v1.DeleteObjectRequest
-	12, // 17: ferry.node.v1.Node.ListObjects:input_type -> ferry.node.v1.ListObjectsRequest
-	14, // 18: ferry.node.v1.Node.CreateBucket:input_type -> ferry.node.v1.CreateBucketRequest
-	16, // 19: ferry.node.v1.Node.DeleteBucket:input_type -> ferry.node.v1.DeleteBucketRequest
-	18, // 20: ferry.node.v1.Node.ListBuckets:input_type -> ferry.node.v1.ListBucketsRequest
-	20, // 21: ferry.node.v1.Node.PutShard:input_type -> ferry.node.v1.PutShardRequest
-	22, // 22: ferry.node.v1.Node.GetShard:input_type -> ferry.node.v1.GetShardRequest
-	24, // 23: ferry.node.v1.Node.AddMember:input_type -> ferry.node.v1.AddMemberRequest
-	26, // 24: ferry.node.v1.Node.RemoveMember:input_type -> ferry.node.v1.RemoveMemberRequest
-	28, // 25: ferry.node.v1.Node.CreatePool:input_type -> ferry.node.v1.CreatePoolRequest
-	30, // 26: ferry.node.v1.Node.Status:input_type -> ferry.node.v1.StatusRequest
-	35, // 27: ferry.node.v1.Node.Scrub:input_type -> ferry.node.v1.ScrubRequest
-	1,  // 28: ferry.node.v1.Node.Propose:output_type -> ferry.node.v1.ProposeResponse
-	3,  // 29: ferry.node.v1.Node.ReadIndex:output_type -> ferry.node.v1.ReadIndexResponse
-	6,  // 30: ferry.node.v1.Node.PutObject:output_type -> ferry.node.v1.ObjectInfo
-	8,  // 31: ferry.node.v1.Node.GetObject:output_type -> ferry.node.v1.GetObjectResponse
-	6,  // 32: ferry.node.v1.Node.HeadObject:output_type -> ferry.node.v1.ObjectInfo
-	11, // 33: ferry.node.v1.Node.DeleteObject:output_type -> ferry.node.v1.DeleteObjectResponse
-	13, // 34: ferry.node.v1.Node.ListObjects:output_type -> ferry.node.v1.ListObjectsResponse
-	15, // 35: ferry.node.v1.Node.CreateBucket:output_type -> ferry.node.v1.BucketInfo
-	17, // 36: ferry.node.v1.Node.DeleteBucket:output_type -> ferry.node.v1.DeleteBucketResponse
-	19, // 37: ferry.node.v1.Node.ListBuckets:output_type -> ferry.node.v1.ListBucketsResponse
-	21, // 38: ferry.node.v1.Node.PutShard:output_type -> ferry.node.v1.PutShardResponse
-	23, // 39: ferry.node.v1.Node.GetShard:output_type -> ferry.node.v1.GetShardResponse
-	25, // 40: ferry.node.v1.Node.AddMember:output_type -> ferry.node.v1.AddMemberResponse
-	27, // 41: ferry.node.v1.Node.RemoveMember:output_type -> ferry.node.v1.RemoveMemberResponse
-	29, // 42: ferry.node.v1.Node.CreatePool:output_type -> ferry.node.v1.CreatePoolResponse
-	34, // 43: ferry.node.v1.Node.Status:output_type -> ferry.node.v1.StatusResponse
-	36, // 44: ferry.node.v1.Node.Scrub:output_type -> ferry.node.v1.ScrubResponse
-	28, // [28:45] is the sub-list for method output_type
-	11, // [11:28] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	37, // 11: ferry.node.v1.ListUsersResponse.users:type_name -> ferry.node.v1.UserInfo
+	38, // 12: ferry.node.v1.CreateKeyResponse.key:type_name -> ferry.node.v1.KeyInfo
+	38, // 13: ferry.node.v1.ListKeysResponse.keys:type_name -> ferry.node.v1.KeyInfo
+	0,  // 14: ferry.node.v1.Node.Propose:input_type -> ferry.node.v1.ProposeRequest
+	2,  // 15: ferry.node.v1.Node.ReadIndex:input_type -> ferry.node.v1.ReadIndexRequest
+	4,  // 16: ferry.node.v1.Node.PutObject:input_type -> ferry.node.v1.PutObjectRequest
+	7,  // 17: ferry.node.v1.Node.GetObject:input_type -> ferry.node.v1.GetObjectRequest
+	9,  // 18: ferry.node.v1.Node.HeadObject:input_type -> ferry.node.v1.HeadObjectRequest
+	10, // 19: ferry.node.v1.Node.DeleteObject:input_type -> ferry.node.v1.DeleteObjectRequest
+	12, // 20: ferry.node.v1.Node.ListObjects:input_type -> ferry.node.v1.ListObjectsRequest
+	14, // 21: ferry.node.v1.Node.CreateBucket:input_type -> ferry.node.v1.CreateBucketRequest
+	16, // 22: ferry.node.v1.Node.DeleteBucket:input_type -> ferry.node.v1.DeleteBucketRequest
+	18, // 23: ferry.node.v1.Node.ListBuckets:input_type -> ferry.node.v1.ListBucketsRequest
+	20, // 24: ferry.node.v1.Node.PutShard:input_type -> ferry.node.v1.PutShardRequest
+	22, // 25: ferry.node.v1.Node.GetShard:input_type -> ferry.node.v1.GetShardRequest
+	24, // 26: ferry.node.v1.Node.AddMember:input_type -> ferry.node.v1.AddMemberRequest
+	26, // 27: ferry.node.v1.Node.RemoveMember:input_type -> ferry.node.v1.RemoveMemberRequest
+	28, // 28: ferry.node.v1.Node.CreatePool:input_type -> ferry.node.v1.CreatePoolRequest
+	30, // 29: ferry.node.v1.Node.Status:input_type -> ferry.node.v1.StatusRequest
+	35, // 30: ferry.node.v1.Node.Scrub:input_type -> ferry.node.v1.ScrubRequest
+	39, // 31: ferry.node.v1.Node.CreateUser:input_type -> ferry.node.v1.CreateUserRequest
+	40, // 32: ferry.node.v1.Node.DeleteUser:input_type -> ferry.node.v1.DeleteUserRequest
+	42, // 33: ferry.node.v1.Node.ListUsers:input_type -> ferry.node.v1.ListUsersRequest
+	44, // 34: ferry.node.v1.Node.CreateKey:input_type -> ferry.node.v1.CreateKeyRequest
+	46, // 35: ferry.node.v1.Node.DeleteKey:input_type -> ferry.node.v1.DeleteKeyRequest
+	48, // 36: ferry.node.v1.Node.ListKeys:input_type -> ferry.node.v1.ListKeysRequest
+	1,  // 37: ferry.node.v1.Node.Propose:output_type -> ferry.node.v1.ProposeResponse
+	3,  // 38: ferry.node.v1.Node.ReadIndex:output_type -> ferry.node.v1.ReadIndexResponse
+	6,  // 39: ferry.node.v1.Node.PutObject:output_type -> ferry.node.v1.ObjectInfo
+	8,  // 40: ferry.node.v1.Node.GetObject:output_type -> ferry.node.v1.GetObjectResponse
+	6,  // 41: ferry.node.v1.Node.HeadObject:output_type -> ferry.node.v1.ObjectInfo
+	11, // 42: ferry.node.v1.Node.DeleteObject:output_type -> ferry.node.v1.DeleteObjectResponse
+	13, // 43: ferry.node.v1.Node.ListObjects:output_type -> ferry.node.v1.ListObjectsResponse
+	15, // 44: ferry.node.v1.Node.CreateBucket:output_type -> ferry.node.v1.BucketInfo
+	17, // 45: ferry.node.v1.Node.DeleteBucket:output_type -> ferry.node.v1.DeleteBucketResponse
+	19, // 46: ferry.node.v1.Node.ListBuckets:output_type -> ferry.node.v1.ListBucketsResponse
+	21, // 47: ferry.node.v1.Node.PutShard:output_type -> ferry.node.v1.PutShardResponse
+	23, // 48: ferry.node.v1.Node.GetShard:output_type -> ferry.node.v1.GetShardResponse
+	25, // 49: ferry.node.v1.Node.AddMember:output_type -> ferry.node.v1.AddMemberResponse
+	27, // 50: ferry.node.v1.Node.RemoveMember:output_type -> ferry.node.v1.RemoveMemberResponse
+	29, // 51: ferry.node.v1.Node.CreatePool:output_type -> ferry.node.v1.CreatePoolResponse
+	34, // 52: ferry.node.v1.Node.Status:output_type -> ferry.node.v1.StatusResponse
+	36, // 53: ferry.node.v1.Node.Scrub:output_type -> ferry.node.v1.ScrubResponse
+	37, // 54: ferry.node.v1.Node.CreateUser:output_type -> ferry.node.v1.UserInfo
+	41, // 55: ferry.node.v1.Node.DeleteUser:output_type -> ferry.node.v1.DeleteUserResponse
+	43, // 56: ferry.node.v1.Node.ListUsers:output_type -> ferry.node.v1.ListUsersResponse
+	45, // 57: ferry.node.v1.Node.CreateKey:output_type -> ferry.node.v1.CreateKeyResponse
+	47, // 58: ferry.node.v1.Node.DeleteKey:output_type -> ferry.node.v1.DeleteKeyResponse
+	49, // 59: ferry.node.v1.Node.ListKeys:output_type -> ferry.node.v1.ListKeysResponse
+	37, // [37:60] is the sub-list for method output_type
+	14, // [14:37] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_raftstore_nodepb_node_proto_init() }
@@ -2581,7 +3337,7 @@ func file_raftstore_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftstore_nodepb_node_proto_rawDesc), len(file_raftstore_nodepb_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
