@@ -620,7 +620,10 @@ func (s *applyStatus) get() error {
 // stateHash returns the applied index and the SHA-256 of the snapshot
 // image at that index.
 func (f *fsm) stateHash() (uint64, [32]byte, error) {
-	tx := f.index().snapshotTx()
+	tx, err := f.index().snapshotTx()
+	if err != nil {
+		return 0, [32]byte{}, err
+	}
 	defer func() { _ = tx.Rollback() }()
 	h := sha256.New()
 	if err := writeSnapshot(tx, h); err != nil {

@@ -98,7 +98,11 @@ func (a *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err := idx.sync(); err != nil {
 		return nil, fmt.Errorf("raftstore: snapshot: %w", err)
 	}
-	return &indexSnapshot{tx: idx.snapshotTx()}, nil
+	tx, err := idx.snapshotTx()
+	if err != nil {
+		return nil, fmt.Errorf("raftstore: snapshot: %w", err)
+	}
+	return &indexSnapshot{tx: tx}, nil
 }
 
 func (a *raftFSM) Restore(rc io.ReadCloser) error {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -61,7 +62,21 @@ type index struct {
 	cache *pebble.Cache
 	dir   string
 	opts  indexOptions
+
+	// use guards db against close: readers on any goroutine hold it shared
+	// for as long as they read (a snapshot transaction until Rollback);
+	// close takes it exclusively, so a restore that replaces the index
+	// waits for them, and a reader that comes after gets ErrUnavailable
+	// instead of touching a closed database.
+	use struct {
+		sync.RWMutex
+		closed bool
+	}
 }
+
+// errIndexClosed: the index was closed (replaced by a snapshot restore, or
+// the node is stopping); the read may be retried.
+var errIndexClosed = fmt.Errorf("%w: index closed (restored from a snapshot, or shutting down)", ErrUnavailable)
 
 // indexOptions bound the index's memory.
 type indexOptions struct {
@@ -140,6 +155,12 @@ func (x *index) sync() error {
 
 // close syncs and closes the index.
 func (x *index) close() error {
+	x.use.Lock()
+	defer x.use.Unlock()
+	if x.use.closed {
+		return nil
+	}
+	x.use.closed = true
 	return errors.Join(x.sync(), x.db.Close())
 }
 
@@ -162,7 +183,10 @@ func (x *index) commit(tx *kvTx) error {
 
 // view runs fn in a read transaction over a consistent snapshot.
 func (x *index) view(fn func(tx *kvTx) error) error {
-	tx := x.snapshotTx()
+	tx, err := x.snapshotTx()
+	if err != nil {
+		return err
+	}
 	defer func() { _ = tx.Rollback() }()
 	if err := fn(tx); err != nil {
 		return err
@@ -447,9 +471,16 @@ func (x *index) shardReferenced(node, disk string, id []byte) (bool, error) {
 
 // snapshotTx opens a read transaction on a consistent snapshot; the
 // snapshot a raft snapshot streams from.
-func (x *index) snapshotTx() *kvTx {
+//
+// REQUIRES: the caller calls Rollback, which lets a restore proceed.
+func (x *index) snapshotTx() (*kvTx, error) {
+	x.use.RLock()
+	if x.use.closed {
+		x.use.RUnlock()
+		return nil, errIndexClosed
+	}
 	snap := x.db.NewSnapshot()
-	return &kvTx{r: snap, snap: snap}
+	return &kvTx{r: snap, snap: snap, release: x.use.RUnlock}, nil
 }
 
 // replaceIndex replaces the index in x.dir with one built from the snapshot

@@ -25,6 +25,9 @@ type kvTx struct {
 	batch *pebble.Batch    // nil for read transactions
 	snap  *pebble.Snapshot // nil for write transactions
 	err   error
+	// release, when set, is called once by Rollback (the index's read
+	// guard of a snapshot transaction).
+	release func()
 }
 
 func (t *kvTx) fail(err error) {
@@ -51,6 +54,10 @@ func (t *kvTx) Rollback() error {
 	if t.snap != nil {
 		err = errors.Join(err, t.snap.Close())
 		t.snap = nil
+	}
+	if t.release != nil {
+		t.release()
+		t.release = nil
 	}
 	t.r = nil
 	return err
