@@ -49,7 +49,7 @@ func benchMemory(w io.Writer, ferryd string, objects int) error {
 	}()
 	var apis []string
 	for i := range 3 {
-		cfg := fmt.Sprintf("node_id: n%d\ndata_dir: %s\napi_addr: 127.0.0.1:0\nraft_addr: 127.0.0.1:%d\nlog_level: warn\n",
+		cfg := fmt.Sprintf("node_id: n%d\ndata_dir: %s\napi_addr: 127.0.0.1:0\nraft_addr: 127.0.0.1:%d\ns3:\n  addr: 127.0.0.1:0\nlog_level: warn\n",
 			i+1, filepath.Join(dir, fmt.Sprintf("n%d", i+1)), 17401+10*i)
 		if i == 0 {
 			cfg += "bootstrap: true\n"

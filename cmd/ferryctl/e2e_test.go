@@ -29,7 +29,7 @@ func buildBinaries(t *testing.T, dir string) {
 // address once it has printed it.
 func startDev(t *testing.T, bin, dir string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "ferryd"), "--dev", dir, "--api-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--log-level", "warn")
+	cmd := exec.Command(filepath.Join(bin, "ferryd"), "--dev", dir, "--api-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--s3-addr", "127.0.0.1:0", "--log-level", "warn")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ type ferrydProc struct {
 // and returns once it has printed its API address.
 func startFerryd(t *testing.T, bin, dir string, env ...string) *ferrydProc {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "ferryd"), "--dev", dir, "--api-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--log-level", "warn")
+	cmd := exec.Command(filepath.Join(bin, "ferryd"), "--dev", dir, "--api-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0", "--s3-addr", "127.0.0.1:0", "--log-level", "warn")
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

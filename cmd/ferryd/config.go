@@ -69,6 +69,9 @@ type fileConfig struct {
 	// IndexMemtableBytes: write buffer of the metadata index (two may exist
 	// at once). Default: 8388608 (8 MiB).
 	IndexMemtableBytes *int64 `yaml:"index_memtable_bytes"`
+	// S3 is the S3 gateway: addr (Default: 127.0.0.1:9000; "off" disables
+	// it) and region (Default: us-east-1).
+	S3 s3Config `yaml:"s3"`
 	// LogLevel: debug, info, warn or error. Default: info.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat: text or json. Default: text.

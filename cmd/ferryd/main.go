@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -48,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		raftAddr   = fs.String("raft-addr", "", "raft listen address (default 127.0.0.1:7401)")
 		bootstrap  = fs.Bool("bootstrap", false, "start a new site if this node has no state")
 		logLevel   = fs.String("log-level", "", "debug, info, warn or error (default info)")
+		s3Addr     = fs.String("s3-addr", "", "S3 gateway listen address, or \"off\" (default 127.0.0.1:9000)")
 		join       stringList
 	)
 	fs.Var(&join, "join", "API `addr` of a site member to join through (repeatable)")
@@ -78,6 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	over(&fc.APIAddr, *apiAddr)
 	over(&fc.RaftAddr, *raftAddr)
 	over(&fc.LogLevel, *logLevel)
+	over(&fc.S3.Addr, *s3Addr)
 	fc.Bootstrap = fc.Bootstrap || *bootstrap
 	fc.Join = append(fc.Join, join...)
 	cfg, err := fc.nodeConfig()
@@ -103,9 +106,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ferryd:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "ferryd %s (site %s): node API on %s, raft on %s, data in %s\n",
-		cfg.NodeID, cfg.Site, n.APIAddr(), n.RaftAddr(), cfg.DataDir)
+	gw, err := startS3(fc.S3, n, cfg.Logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "ferryd:", err)
+		if cerr := n.Close(); cerr != nil && !errors.Is(cerr, raftstore.ErrShutdown) {
+			fmt.Fprintln(stderr, "ferryd: close:", cerr)
+		}
+		return 1
+	}
+	s3At := "off"
+	if gw != nil {
+		s3At = "http://" + gw.Addr()
+	}
+	fmt.Fprintf(stdout, "ferryd %s (site %s): node API on %s, S3 on %s, raft on %s, data in %s\n",
+		cfg.NodeID, cfg.Site, n.APIAddr(), s3At, n.RaftAddr(), cfg.DataDir)
 	fmt.Fprintf(stdout, "try: ferryctl --addr %s status\n", n.APIAddr())
+	if gw != nil {
+		fmt.Fprintf(stdout, "     AWS_SHARED_CREDENTIALS_FILE=%s aws --endpoint-url %s s3 ls\n",
+			filepath.Join(cfg.DataDir, raftstore.RootCredentialsFile), s3At)
+	}
 	code := 0
 	select {
 	case <-ctx.Done():
@@ -113,6 +132,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case err := <-n.Fatal():
 		cfg.Logger.Error("state machine stopped", "err", err)
 		code = 1
+	}
+	if gw != nil {
+		if err := gw.Close(); err != nil {
+			fmt.Fprintln(stderr, "ferryd: close s3 gateway:", err)
+			code = 1
+		}
 	}
 	if err := n.Close(); err != nil && !errors.Is(err, raftstore.ErrShutdown) {
 		fmt.Fprintln(stderr, "ferryd: close:", err)
