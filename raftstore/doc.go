@@ -2,8 +2,8 @@
 // stable store in raft-boltdb/v2, snapshots in a file snapshot store, TCP
 // between nodes) over an event-sourced state machine that appends every
 // committed event to the site's journal and projects it into a persistent
-// metadata index (bbolt) and the erasure-coded shard store (package
-// ecstore).
+// metadata index (Pebble, kv.go) and the erasure-coded shard store
+// (package ecstore).
 //
 // # API
 //
@@ -26,17 +26,20 @@
 //     sequence numbers and HLC monotonicity are enforced in Apply, from
 //     replicated state, so every replica journals identical events.
 //   - Apply is idempotent by raft index: the index records the last applied
-//     index in the same bbolt transaction as the projection; the journal is
-//     appended (and synced) before that transaction commits, and replay
-//     never appends an event the journal already holds.
+//     index in the same batch as the projection; the journal is appended
+//     (and synced) before that batch commits, and replay never appends an
+//     event the journal already holds.
+//   - The index commits without fsync and is synced before every raft
+//     snapshot, so it is never behind the log raft may drop; an index found
+//     behind the newest snapshot at start is rebuilt from it.
 //   - No entry is reported applied unless the index recorded it: an I/O
 //     failure (a full disk) stalls applying and is retried; an event this
 //     version cannot apply stops the node (Node.Fatal) instead of being
 //     skipped, unless it is marked skippable.
 //   - Snapshots are a logical, sorted image of the index (snapshot.go), so
 //     replicas at the same index write byte-identical snapshots; a node
-//     restored from a snapshot restarts its journal after the snapshot's
-//     journal position.
+//     restored from a snapshot keeps its journal if it reaches the
+//     snapshot's journal position, else restarts it after that position.
 //   - Errors cross the gRPC boundary only through codes.go, in both
 //     directions.
 //
