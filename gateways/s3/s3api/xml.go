@@ -61,6 +61,12 @@ func Marshal(v Response) ([]byte, error) {
 func readBody(r io.Reader, limit int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
+		// A verifying reader's own verdict (BadDigest, SignatureDoesNotMatch)
+		// stands; anything else cut the body short.
+		var e *s3err.Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
 		return nil, s3err.ErrIncompleteBody.Wrap(err)
 	}
 	if int64(len(data)) > limit {
