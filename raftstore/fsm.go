@@ -46,7 +46,10 @@ type fsm struct {
 // applyResult is what apply returns for each committed entry.
 type applyResult struct {
 	JournalIndex uint64
-	Err          error
+	// HLC is the event's timestamp as applied (the state machine may have
+	// moved it forward to keep timestamps increasing in log order).
+	HLC *journalpb.Timestamp
+	Err error
 }
 
 // entry is a committed raft entry as the FSM sees it.
@@ -168,7 +171,7 @@ func (f *fsm) applyBatch(entries []entry) ([]applyResult, error) {
 		}
 		if ok {
 			accepted = append(accepted, ev)
-			results[i] = applyResult{JournalIndex: jidx}
+			results[i] = applyResult{JournalIndex: jidx, HLC: ev.GetHlc()}
 		}
 	}
 	if last == applied {

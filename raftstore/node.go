@@ -275,6 +275,8 @@ type Committed struct {
 	RaftIndex uint64
 	// JournalIndex is the event's journal index.
 	JournalIndex uint64
+	// HLC is the event's timestamp as committed.
+	HLC *journalpb.Timestamp
 }
 
 // Propose commits ev through the site's raft group, forwarding to the
@@ -318,7 +320,7 @@ func (n *Node) proposeOnce(ctx context.Context, ev *journalpb.Event) (Committed,
 		if err != nil {
 			return Committed{}, FromStatus(err)
 		}
-		return Committed{RaftIndex: resp.GetIndex(), JournalIndex: resp.GetJournalIndex()}, nil
+		return Committed{RaftIndex: resp.GetIndex(), JournalIndex: resp.GetJournalIndex(), HLC: resp.GetHlc()}, nil
 	}
 	return n.proposeLocal(ctx, ev)
 }
@@ -351,7 +353,7 @@ func (n *Node) proposeLocal(ctx context.Context, ev *journalpb.Event) (Committed
 	if res.Err != nil {
 		return Committed{}, res.Err
 	}
-	return Committed{RaftIndex: f.Index(), JournalIndex: res.JournalIndex}, nil
+	return Committed{RaftIndex: f.Index(), JournalIndex: res.JournalIndex, HLC: res.HLC}, nil
 }
 
 // await waits for a raft future, translating raft's errors into classes.

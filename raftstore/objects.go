@@ -121,7 +121,7 @@ func (n *Node) PutObject(ctx context.Context, hdr *nodepb.PutObjectHeader, body 
 	return &nodepb.ObjectInfo{
 		Bucket: put.Bucket, Key: put.Key, Size: put.Size, Md5: put.Md5, ContentType: put.ContentType,
 		Metadata: put.Metadata, Index: c.RaftIndex, ErasureCoded: put.Manifest != nil,
-		MtimeUnixNanos: ev.GetHlc().GetWallNanos(),
+		MtimeUnixNanos: c.HLC.GetWallNanos(),
 	}, nil
 }
 

@@ -89,6 +89,15 @@ func TestSiteWritesAndReadsThroughAnyNode(t *testing.T) {
 		if info.GetSize() != int64(size) || info.GetErasureCoded() != (size > 4<<10) {
 			t.Fatalf("put %s: info %v", key, info)
 		}
+		// The modification time a put reports, through a follower too, is
+		// the one the site committed.
+		head, err := c.Nodes[(i+1)%3].HeadObject(ctx, "photos", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.GetMtimeUnixNanos() == 0 || info.GetMtimeUnixNanos() != head.GetMtimeUnixNanos() {
+			t.Fatalf("put %s via node %d reported mtime %d; the site holds %d", key, i%3, info.GetMtimeUnixNanos(), head.GetMtimeUnixNanos())
+		}
 		want[key] = data
 	}
 	for i, n := range c.Nodes {

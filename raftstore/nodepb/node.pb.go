@@ -76,7 +76,9 @@ type ProposeResponse struct {
 	Index uint64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
 	// Journal index the event got (0 when the event was rejected or is not
 	// journaled).
-	JournalIndex  uint64 `protobuf:"varint,2,opt,name=journal_index,json=journalIndex,proto3" json:"journal_index,omitempty"`
+	JournalIndex uint64 `protobuf:"varint,2,opt,name=journal_index,json=journalIndex,proto3" json:"journal_index,omitempty"`
+	// The event's timestamp as committed.
+	Hlc           *journalpb.Timestamp `protobuf:"bytes,3,opt,name=hlc,proto3" json:"hlc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -123,6 +125,13 @@ func (x *ProposeResponse) GetJournalIndex() uint64 {
 		return x.JournalIndex
 	}
 	return 0
+}
+
+func (x *ProposeResponse) GetHlc() *journalpb.Timestamp {
+	if x != nil {
+		return x.Hlc
+	}
+	return nil
 }
 
 type ReadIndexRequest struct {
@@ -2945,10 +2954,11 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"\x1braftstore/nodepb/node.proto\x12\rferry.node.v1\x1a\x1djournal/journalpb/event.proto\"?\n" +
 	"\x0eProposeRequest\x12-\n" +
-	"\x05event\x18\x01 \x01(\v2\x17.ferry.journal.v1.EventR\x05event\"L\n" +
+	"\x05event\x18\x01 \x01(\v2\x17.ferry.journal.v1.EventR\x05event\"{\n" +
 	"\x0fProposeResponse\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12#\n" +
-	"\rjournal_index\x18\x02 \x01(\x04R\fjournalIndex\"\x12\n" +
+	"\rjournal_index\x18\x02 \x01(\x04R\fjournalIndex\x12-\n" +
+	"\x03hlc\x18\x03 \x01(\v2\x1b.ferry.journal.v1.TimestampR\x03hlc\"\x12\n" +
 	"\x10ReadIndexRequest\")\n" +
 	"\x11ReadIndexResponse\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\"i\n" +
@@ -3248,74 +3258,76 @@ var file_raftstore_nodepb_node_proto_goTypes = []any{
 	nil,                             // 50: ferry.node.v1.PutObjectHeader.MetadataEntry
 	nil,                             // 51: ferry.node.v1.ObjectInfo.MetadataEntry
 	(*journalpb.Event)(nil),         // 52: ferry.journal.v1.Event
-	(*journalpb.ShardLocation)(nil), // 53: ferry.journal.v1.ShardLocation
+	(*journalpb.Timestamp)(nil),     // 53: ferry.journal.v1.Timestamp
+	(*journalpb.ShardLocation)(nil), // 54: ferry.journal.v1.ShardLocation
 }
 var file_raftstore_nodepb_node_proto_depIdxs = []int32{
 	52, // 0: ferry.node.v1.ProposeRequest.event:type_name -> ferry.journal.v1.Event
-	5,  // 1: ferry.node.v1.PutObjectRequest.header:type_name -> ferry.node.v1.PutObjectHeader
-	50, // 2: ferry.node.v1.PutObjectHeader.metadata:type_name -> ferry.node.v1.PutObjectHeader.MetadataEntry
-	51, // 3: ferry.node.v1.ObjectInfo.metadata:type_name -> ferry.node.v1.ObjectInfo.MetadataEntry
-	6,  // 4: ferry.node.v1.GetObjectResponse.info:type_name -> ferry.node.v1.ObjectInfo
-	6,  // 5: ferry.node.v1.ListObjectsResponse.objects:type_name -> ferry.node.v1.ObjectInfo
-	15, // 6: ferry.node.v1.ListBucketsResponse.buckets:type_name -> ferry.node.v1.BucketInfo
-	53, // 7: ferry.node.v1.CreatePoolRequest.disks:type_name -> ferry.journal.v1.ShardLocation
-	32, // 8: ferry.node.v1.PoolStatus.disks:type_name -> ferry.node.v1.DiskHealth
-	31, // 9: ferry.node.v1.StatusResponse.members:type_name -> ferry.node.v1.Member
-	33, // 10: ferry.node.v1.StatusResponse.pools:type_name -> ferry.node.v1.PoolStatus
-	37, // 11: ferry.node.v1.ListUsersResponse.users:type_name -> ferry.node.v1.UserInfo
-	38, // 12: ferry.node.v1.CreateKeyResponse.key:type_name -> ferry.node.v1.KeyInfo
-	38, // 13: ferry.node.v1.ListKeysResponse.keys:type_name -> ferry.node.v1.KeyInfo
-	0,  // 14: ferry.node.v1.Node.Propose:input_type -> ferry.node.v1.ProposeRequest
-	2,  // 15: ferry.node.v1.Node.ReadIndex:input_type -> ferry.node.v1.ReadIndexRequest
-	4,  // 16: ferry.node.v1.Node.PutObject:input_type -> ferry.node.v1.PutObjectRequest
-	7,  // 17: ferry.node.v1.Node.GetObject:input_type -> ferry.node.v1.GetObjectRequest
-	9,  // 18: ferry.node.v1.Node.HeadObject:input_type -> ferry.node.v1.HeadObjectRequest
-	10, // 19: ferry.node.v1.Node.DeleteObject:input_type -> ferry.node.v1.DeleteObjectRequest
-	12, // 20: ferry.node.v1.Node.ListObjects:input_type -> ferry.node.v1.ListObjectsRequest
-	14, // 21: ferry.node.v1.Node.CreateBucket:input_type -> ferry.node.v1.CreateBucketRequest
-	16, // 22: ferry.node.v1.Node.DeleteBucket:input_type -> ferry.node.v1.DeleteBucketRequest
-	18, // 23: ferry.node.v1.Node.ListBuckets:input_type -> ferry.node.v1.ListBucketsRequest
-	20, // 24: ferry.node.v1.Node.PutShard:input_type -> ferry.node.v1.PutShardRequest
-	22, // 25: ferry.node.v1.Node.GetShard:input_type -> ferry.node.v1.GetShardRequest
-	24, // 26: ferry.node.v1.Node.AddMember:input_type -> ferry.node.v1.AddMemberRequest
-	26, // 27: ferry.node.v1.Node.RemoveMember:input_type -> ferry.node.v1.RemoveMemberRequest
-	28, // 28: ferry.node.v1.Node.CreatePool:input_type -> ferry.node.v1.CreatePoolRequest
-	30, // 29: ferry.node.v1.Node.Status:input_type -> ferry.node.v1.StatusRequest
-	35, // 30: ferry.node.v1.Node.Scrub:input_type -> ferry.node.v1.ScrubRequest
-	39, // 31: ferry.node.v1.Node.CreateUser:input_type -> ferry.node.v1.CreateUserRequest
-	40, // 32: ferry.node.v1.Node.DeleteUser:input_type -> ferry.node.v1.DeleteUserRequest
-	42, // 33: ferry.node.v1.Node.ListUsers:input_type -> ferry.node.v1.ListUsersRequest
-	44, // 34: ferry.node.v1.Node.CreateKey:input_type -> ferry.node.v1.CreateKeyRequest
-	46, // 35: ferry.node.v1.Node.DeleteKey:input_type -> ferry.node.v1.DeleteKeyRequest
-	48, // 36: ferry.node.v1.Node.ListKeys:input_type -> ferry.node.v1.ListKeysRequest
-	1,  // 37: ferry.node.v1.Node.Propose:output_type -> ferry.node.v1.ProposeResponse
-	3,  // 38: ferry.node.v1.Node.ReadIndex:output_type -> ferry.node.v1.ReadIndexResponse
-	6,  // 39: ferry.node.v1.Node.PutObject:output_type -> ferry.node.v1.ObjectInfo
-	8,  // 40: ferry.node.v1.Node.GetObject:output_type -> ferry.node.v1.GetObjectResponse
-	6,  // 41: ferry.node.v1.Node.HeadObject:output_type -> ferry.node.v1.ObjectInfo
-	11, // 42: ferry.node.v1.Node.DeleteObject:output_type -> ferry.node.v1.DeleteObjectResponse
-	13, // 43: ferry.node.v1.Node.ListObjects:output_type -> ferry.node.v1.ListObjectsResponse
-	15, // 44: ferry.node.v1.Node.CreateBucket:output_type -> ferry.node.v1.BucketInfo
-	17, // 45: ferry.node.v1.Node.DeleteBucket:output_type -> ferry.node.v1.DeleteBucketResponse
-	19, // 46: ferry.node.v1.Node.ListBuckets:output_type -> ferry.node.v1.ListBucketsResponse
-	21, // 47: ferry.node.v1.Node.PutShard:output_type -> ferry.node.v1.PutShardResponse
-	23, // 48: ferry.node.v1.Node.GetShard:output_type -> ferry.node.v1.GetShardResponse
-	25, // 49: ferry.node.v1.Node.AddMember:output_type -> ferry.node.v1.AddMemberResponse
-	27, // 50: ferry.node.v1.Node.RemoveMember:output_type -> ferry.node.v1.RemoveMemberResponse
-	29, // 51: ferry.node.v1.Node.CreatePool:output_type -> ferry.node.v1.CreatePoolResponse
-	34, // 52: ferry.node.v1.Node.Status:output_type -> ferry.node.v1.StatusResponse
-	36, // 53: ferry.node.v1.Node.Scrub:output_type -> ferry.node.v1.ScrubResponse
-	37, // 54: ferry.node.v1.Node.CreateUser:output_type -> ferry.node.v1.UserInfo
-	41, // 55: ferry.node.v1.Node.DeleteUser:output_type -> ferry.node.v1.DeleteUserResponse
-	43, // 56: ferry.node.v1.Node.ListUsers:output_type -> ferry.node.v1.ListUsersResponse
-	45, // 57: ferry.node.v1.Node.CreateKey:output_type -> ferry.node.v1.CreateKeyResponse
-	47, // 58: ferry.node.v1.Node.DeleteKey:output_type -> ferry.node.v1.DeleteKeyResponse
-	49, // 59: ferry.node.v1.Node.ListKeys:output_type -> ferry.node.v1.ListKeysResponse
-	37, // [37:60] is the sub-list for method output_type
-	14, // [14:37] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	53, // 1: ferry.node.v1.ProposeResponse.hlc:type_name -> ferry.journal.v1.Timestamp
+	5,  // 2: ferry.node.v1.PutObjectRequest.header:type_name -> ferry.node.v1.PutObjectHeader
+	50, // 3: ferry.node.v1.PutObjectHeader.metadata:type_name -> ferry.node.v1.PutObjectHeader.MetadataEntry
+	51, // 4: ferry.node.v1.ObjectInfo.metadata:type_name -> ferry.node.v1.ObjectInfo.MetadataEntry
+	6,  // 5: ferry.node.v1.GetObjectResponse.info:type_name -> ferry.node.v1.ObjectInfo
+	6,  // 6: ferry.node.v1.ListObjectsResponse.objects:type_name -> ferry.node.v1.ObjectInfo
+	15, // 7: ferry.node.v1.ListBucketsResponse.buckets:type_name -> ferry.node.v1.BucketInfo
+	54, // 8: ferry.node.v1.CreatePoolRequest.disks:type_name -> ferry.journal.v1.ShardLocation
+	32, // 9: ferry.node.v1.PoolStatus.disks:type_name -> ferry.node.v1.DiskHealth
+	31, // 10: ferry.node.v1.StatusResponse.members:type_name -> ferry.node.v1.Member
+	33, // 11: ferry.node.v1.StatusResponse.pools:type_name -> ferry.node.v1.PoolStatus
+	37, // 12: ferry.node.v1.ListUsersResponse.users:type_name -> ferry.node.v1.UserInfo
+	38, // 13: ferry.node.v1.CreateKeyResponse.key:type_name -> ferry.node.v1.KeyInfo
+	38, // 14: ferry.node.v1.ListKeysResponse.keys:type_name -> ferry.node.v1.KeyInfo
+	0,  // 15: ferry.node.v1.Node.Propose:input_type -> ferry.node.v1.ProposeRequest
+	2,  // 16: ferry.node.v1.Node.ReadIndex:input_type -> ferry.node.v1.ReadIndexRequest
+	4,  // 17: ferry.node.v1.Node.PutObject:input_type -> ferry.node.v1.PutObjectRequest
+	7,  // 18: ferry.node.v1.Node.GetObject:input_type -> ferry.node.v1.GetObjectRequest
+	9,  // 19: ferry.node.v1.Node.HeadObject:input_type -> ferry.node.v1.HeadObjectRequest
+	10, // 20: ferry.node.v1.Node.DeleteObject:input_type -> ferry.node.v1.DeleteObjectRequest
+	12, // 21: ferry.node.v1.Node.ListObjects:input_type -> ferry.node.v1.ListObjectsRequest
+	14, // 22: ferry.node.v1.Node.CreateBucket:input_type -> ferry.node.v1.CreateBucketRequest
+	16, // 23: ferry.node.v1.Node.DeleteBucket:input_type -> ferry.node.v1.DeleteBucketRequest
+	18, // 24: ferry.node.v1.Node.ListBuckets:input_type -> ferry.node.v1.ListBucketsRequest
+	20, // 25: ferry.node.v1.Node.PutShard:input_type -> ferry.node.v1.PutShardRequest
+	22, // 26: ferry.node.v1.Node.GetShard:input_type -> ferry.node.v1.GetShardRequest
+	24, // 27: ferry.node.v1.Node.AddMember:input_type -> ferry.node.v1.AddMemberRequest
+	26, // 28: ferry.node.v1.Node.RemoveMember:input_type -> ferry.node.v1.RemoveMemberRequest
+	28, // 29: ferry.node.v1.Node.CreatePool:input_type -> ferry.node.v1.CreatePoolRequest
+	30, // 30: ferry.node.v1.Node.Status:input_type -> ferry.node.v1.StatusRequest
+	35, // 31: ferry.node.v1.Node.Scrub:input_type -> ferry.node.v1.ScrubRequest
+	39, // 32: ferry.node.v1.Node.CreateUser:input_type -> ferry.node.v1.CreateUserRequest
+	40, // 33: ferry.node.v1.Node.DeleteUser:input_type -> ferry.node.v1.DeleteUserRequest
+	42, // 34: ferry.node.v1.Node.ListUsers:input_type -> ferry.node.v1.ListUsersRequest
+	44, // 35: ferry.node.v1.Node.CreateKey:input_type -> ferry.node.v1.CreateKeyRequest
+	46, // 36: ferry.node.v1.Node.DeleteKey:input_type -> ferry.node.v1.DeleteKeyRequest
+	48, // 37: ferry.node.v1.Node.ListKeys:input_type -> ferry.node.v1.ListKeysRequest
+	1,  // 38: ferry.node.v1.Node.Propose:output_type -> ferry.node.v1.ProposeResponse
+	3,  // 39: ferry.node.v1.Node.ReadIndex:output_type -> ferry.node.v1.ReadIndexResponse
+	6,  // 40: ferry.node.v1.Node.PutObject:output_type -> ferry.node.v1.ObjectInfo
+	8,  // 41: ferry.node.v1.Node.GetObject:output_type -> ferry.node.v1.GetObjectResponse
+	6,  // 42: ferry.node.v1.Node.HeadObject:output_type -> ferry.node.v1.ObjectInfo
+	11, // 43: ferry.node.v1.Node.DeleteObject:output_type -> ferry.node.v1.DeleteObjectResponse
+	13, // 44: ferry.node.v1.Node.ListObjects:output_type -> ferry.node.v1.ListObjectsResponse
+	15, // 45: ferry.node.v1.Node.CreateBucket:output_type -> ferry.node.v1.BucketInfo
+	17, // 46: ferry.node.v1.Node.DeleteBucket:output_type -> ferry.node.v1.DeleteBucketResponse
+	19, // 47: ferry.node.v1.Node.ListBuckets:output_type -> ferry.node.v1.ListBucketsResponse
+	21, // 48: ferry.node.v1.Node.PutShard:output_type -> ferry.node.v1.PutShardResponse
+	23, // 49: ferry.node.v1.Node.GetShard:output_type -> ferry.node.v1.GetShardResponse
+	25, // 50: ferry.node.v1.Node.AddMember:output_type -> ferry.node.v1.AddMemberResponse
+	27, // 51: ferry.node.v1.Node.RemoveMember:output_type -> ferry.node.v1.RemoveMemberResponse
+	29, // 52: ferry.node.v1.Node.CreatePool:output_type -> ferry.node.v1.CreatePoolResponse
+	34, // 53: ferry.node.v1.Node.Status:output_type -> ferry.node.v1.StatusResponse
+	36, // 54: ferry.node.v1.Node.Scrub:output_type -> ferry.node.v1.ScrubResponse
+	37, // 55: ferry.node.v1.Node.CreateUser:output_type -> ferry.node.v1.UserInfo
+	41, // 56: ferry.node.v1.Node.DeleteUser:output_type -> ferry.node.v1.DeleteUserResponse
+	43, // 57: ferry.node.v1.Node.ListUsers:output_type -> ferry.node.v1.ListUsersResponse
+	45, // 58: ferry.node.v1.Node.CreateKey:output_type -> ferry.node.v1.CreateKeyResponse
+	47, // 59: ferry.node.v1.Node.DeleteKey:output_type -> ferry.node.v1.DeleteKeyResponse
+	49, // 60: ferry.node.v1.Node.ListKeys:output_type -> ferry.node.v1.ListKeysResponse
+	38, // [38:61] is the sub-list for method output_type
+	15, // [15:38] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_raftstore_nodepb_node_proto_init() }
