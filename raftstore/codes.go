@@ -38,6 +38,13 @@ var codeMappings = []codeMapping{
 	{ErrPrecondition, codes.FailedPrecondition, "precondition"},
 	{ErrCorrupt, codes.DataLoss, "corrupt"},
 	{ErrNoSpace, codes.ResourceExhausted, "no-space"},
+	{ErrNoSuchVersion, codes.NotFound, "no-such-version"},
+	{ErrNoSuchUpload, codes.NotFound, "no-such-upload"},
+	{ErrInvalidPart, codes.InvalidArgument, "invalid-part"},
+	{ErrInvalidPartOrder, codes.InvalidArgument, "invalid-part-order"},
+	{ErrEntityTooSmall, codes.InvalidArgument, "entity-too-small"},
+	{ErrLocked, codes.PermissionDenied, "locked"},
+	{ErrDeleteMarker, codes.NotFound, "delete-marker"},
 }
 
 // classify folds the error classes of the packages below into raftstore's.

@@ -36,6 +36,23 @@ var (
 	ErrNotFound = errors.New("raftstore: not found")
 	// ErrExists: a user or access key of that name exists already.
 	ErrExists = errors.New("raftstore: already exists")
+	// ErrNoSuchVersion: the object version named does not exist.
+	ErrNoSuchVersion = errors.New("raftstore: no such version")
+	// ErrNoSuchUpload: the multipart upload named does not exist (never
+	// did, or was completed or aborted).
+	ErrNoSuchUpload = errors.New("raftstore: no such upload")
+	// ErrInvalidPart: a part named in a completion was not uploaded, or its
+	// ETag differs; ErrInvalidPartOrder: the parts are not in ascending
+	// order; ErrEntityTooSmall: a part other than the last is below the
+	// minimum part size.
+	ErrInvalidPart      = errors.New("raftstore: invalid part")
+	ErrInvalidPartOrder = errors.New("raftstore: parts out of order")
+	ErrEntityTooSmall   = errors.New("raftstore: part too small")
+	// ErrLocked: object lock (retention or legal hold) forbids the change.
+	ErrLocked = errors.New("raftstore: object locked")
+	// ErrDeleteMarker: the version asked for is a delete marker, which has
+	// no content (S3 answers 405 when it is named by version id).
+	ErrDeleteMarker = errors.New("raftstore: version is a delete marker")
 )
 
 // NotLeaderError says who the leader is, when known, so a caller can

@@ -14,6 +14,7 @@ import (
 	"github.com/ferrydr/ferry/journal"
 	"github.com/ferrydr/ferry/journal/journalpb"
 	"github.com/ferrydr/ferry/raftstore/ecstore"
+	"github.com/ferrydr/ferry/raftstore/nodepb"
 )
 
 // fsm is the state machine: a pure function of the log. apply reads only
@@ -46,6 +47,8 @@ type fsm struct {
 // applyResult is what apply returns for each committed entry.
 type applyResult struct {
 	JournalIndex uint64
+	// Outcome is what the state machine decided (version ids...).
+	Outcome *nodepb.Outcome
 	// HLC is the event's timestamp as applied (the state machine may have
 	// moved it forward to keep timestamps increasing in log order).
 	HLC *journalpb.Timestamp
@@ -161,17 +164,22 @@ func (f *fsm) applyBatch(entries []entry) ([]applyResult, error) {
 			return nil, fmt.Errorf("%w: raft index %d: %v", errFatal, e.Index, err)
 		}
 		jidx := journalPos + uint64(len(accepted)) + 1
-		ok, rerr := applyEvent(tx, e.Index, jidx, ev)
+		tx.savepoint()
+		ok, out, rerr := applyEvent(tx, e.Index, jidx, ev)
 		if rerr != nil {
 			if errors.Is(rerr, errFatal) {
 				return nil, fmt.Errorf("raft index %d: %w", e.Index, rerr)
+			}
+			// A rejected event leaves no trace in the batch.
+			if err := tx.rollbackToSavepoint(); err != nil {
+				return nil, fmt.Errorf("%w: raft index %d: %w", errFatal, e.Index, err)
 			}
 			results[i] = applyResult{Err: rerr}
 			continue
 		}
 		if ok {
 			accepted = append(accepted, ev)
-			results[i] = applyResult{JournalIndex: jidx, HLC: ev.GetHlc()}
+			results[i] = applyResult{JournalIndex: jidx, HLC: ev.GetHlc(), Outcome: out}
 		}
 	}
 	if last == applied {
@@ -231,14 +239,14 @@ func decodeEntry(data []byte) (*journalpb.Event, error) {
 //
 // REQUIRES: ev is owned by the caller; applyEvent may rewrite its HLC and
 // origin sequence (deterministically) before it is journaled.
-func applyEvent(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
+func applyEvent(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, *nodepb.Outcome, error) {
 	if _, known := journalpb.Kind_name[int32(ev.GetKind())]; !known {
 		if ev.GetSkippable() {
-			return false, nil
+			return false, nil, nil
 		}
 		// A kind from a newer version: skipping it could make this replica
 		// diverge from those that apply it, so the node stops instead.
-		return false, fmt.Errorf("%w: unknown event kind %d", errFatal, ev.GetKind())
+		return false, nil, fmt.Errorf("%w: unknown event kind %d", errFatal, ev.GetKind())
 	}
 	meta := tx.Bucket(bktMeta)
 	// Origin sequence: events first accepted here get the next number;
@@ -248,7 +256,7 @@ func applyEvent(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (
 	if ev.GetOriginSeq() == 0 {
 		ev.OriginSeq = seq + 1
 	} else if ev.GetOriginSeq() <= seq {
-		return false, nil
+		return false, nil, nil
 	}
 	// HLC: strictly increasing in log order.
 	last := decodeHLC(meta.Get(keyHLC))
@@ -256,22 +264,47 @@ func applyEvent(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (
 		ev.Hlc = &journalpb.Timestamp{WallNanos: last.GetWallNanos(), Logical: last.GetLogical() + 1}
 	}
 	if err := validateEvent(ev); err != nil {
-		return false, err
+		return false, nil, err
 	}
-	ok, err := project(tx, raftIndex, journalIndex, ev)
+	ok, out, err := project(tx, raftIndex, journalIndex, ev)
 	if err != nil || !ok {
-		return ok, err
+		return ok, nil, err
 	}
 	if err := meta.Put(seqKey, putU64(ev.GetOriginSeq())); err != nil {
-		return false, fmt.Errorf("%w: %v", errFatal, err)
+		return false, nil, fmt.Errorf("%w: %v", errFatal, err)
 	}
 	if err := meta.Put(keyHLC, encodeHLC(ev.GetHlc())); err != nil {
-		return false, fmt.Errorf("%w: %v", errFatal, err)
+		return false, nil, fmt.Errorf("%w: %v", errFatal, err)
 	}
-	return true, nil
+	return true, out, nil
 }
 
-func project(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
+func project(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, *nodepb.Outcome, error) {
+	var out *nodepb.Outcome
+	var err error
+	switch ev.GetKind() {
+	case journalpb.Kind_OBJECT_PUT:
+		out, err = applyObjectPut(tx, raftIndex, journalIndex, ev)
+	case journalpb.Kind_OBJECT_DELETE:
+		out, err = applyObjectDelete(tx, raftIndex, journalIndex, ev)
+	case journalpb.Kind_OBJECT_UPDATE:
+		out, err = applyObjectUpdate(tx, ev)
+	case journalpb.Kind_MULTIPART_CREATE:
+		out, err = applyMultipartCreate(tx, ev)
+	case journalpb.Kind_MULTIPART_PART:
+		out, err = applyMultipartPart(tx, ev)
+	case journalpb.Kind_MULTIPART_COMPLETE:
+		out, err = applyMultipartComplete(tx, raftIndex, journalIndex, ev)
+	case journalpb.Kind_MULTIPART_ABORT:
+		out, err = applyMultipartAbort(tx, ev)
+	default:
+		ok, err := projectOther(tx, ev)
+		return ok, nil, err
+	}
+	return err == nil, out, err
+}
+
+func projectOther(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	switch ev.GetKind() {
 	case journalpb.Kind_BUCKET_CREATE:
 		return applyBucketCreate(tx, ev)
@@ -279,10 +312,6 @@ func project(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (boo
 		return applyBucketDelete(tx, ev)
 	case journalpb.Kind_BUCKET_CONFIG:
 		return applyBucketConfig(tx, ev)
-	case journalpb.Kind_OBJECT_PUT:
-		return applyObjectPut(tx, raftIndex, journalIndex, ev)
-	case journalpb.Kind_OBJECT_DELETE:
-		return applyObjectDelete(tx, ev)
 	case journalpb.Kind_NODE_REGISTER:
 		return applyNodeRegister(tx, ev)
 	case journalpb.Kind_POOL_CREATE:
@@ -324,6 +353,11 @@ func applyBucketDelete(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	if !empty {
 		return false, fmt.Errorf("%w: %s", ErrBucketNotEmpty, name)
 	}
+	// Uploads in progress are aborted with the bucket. (Noncurrent
+	// versions exist only beside a current one, so none are left.)
+	if err := abortUploads(tx, name); err != nil {
+		return false, err
+	}
 	if err := tx.Bucket(bktConfig).DeletePrefix(prefix); err != nil {
 		return false, fmt.Errorf("%w: %v", errFatal, err)
 	}
@@ -337,6 +371,9 @@ func applyBucketConfig(tx *kvTx, ev *journalpb.Event) (bool, error) {
 	c := ev.GetBucketConfig()
 	if tx.Bucket(bktBuckets).Get([]byte(c.GetBucket())) == nil {
 		return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, c.GetBucket())
+	}
+	if err := validateBucketConfig(tx, c); err != nil {
+		return false, err
 	}
 	key := objectKey(c.GetBucket(), c.GetName())
 	if c.GetDocument() == nil {
@@ -361,76 +398,6 @@ func checkPrecondition(cur *objectRecord, p *journalpb.Precondition, what string
 		}
 	}
 	return nil
-}
-
-func applyObjectPut(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event) (bool, error) {
-	p := ev.GetObjectPut()
-	if tx.Bucket(bktBuckets).Get([]byte(p.GetBucket())) == nil {
-		return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, p.GetBucket())
-	}
-	objs := tx.Bucket(bktObjects)
-	key := objectKey(p.GetBucket(), p.GetKey())
-	var cur *objectRecord
-	if v := objs.Get(key); v != nil {
-		var err error
-		if cur, err = decodeObject(v); err != nil {
-			return false, fmt.Errorf("%w: %v", errFatal, err)
-		}
-	}
-	if err := checkPrecondition(cur, p.GetPrecondition(), p.GetBucket()+"/"+p.GetKey()); err != nil {
-		return false, err
-	}
-	if err := addShardRefs(tx, p.GetManifest(), +1); err != nil {
-		return false, err
-	}
-	if cur != nil {
-		if err := addShardRefs(tx, cur.put().GetManifest(), -1); err != nil {
-			return false, err
-		}
-	} else if err := bumpObjects(tx, +1); err != nil {
-		return false, err
-	}
-	v, err := encodeObject(raftIndex, journalIndex, ev)
-	if err != nil {
-		return false, fmt.Errorf("%w: %v", errFatal, err)
-	}
-	if err := objs.Put(key, v); err != nil {
-		return false, fmt.Errorf("%w: %v", errFatal, err)
-	}
-	return true, nil
-}
-
-func applyObjectDelete(tx *kvTx, ev *journalpb.Event) (bool, error) {
-	d := ev.GetObjectDelete()
-	if tx.Bucket(bktBuckets).Get([]byte(d.GetBucket())) == nil {
-		return false, fmt.Errorf("%w: %s", ErrNoSuchBucket, d.GetBucket())
-	}
-	objs := tx.Bucket(bktObjects)
-	key := objectKey(d.GetBucket(), d.GetKey())
-	v := objs.Get(key)
-	if v == nil {
-		if d.GetPrecondition().GetIfMatchMd5() != nil {
-			return false, fmt.Errorf("%w: %s/%s does not exist", ErrPrecondition, d.GetBucket(), d.GetKey())
-		}
-		return false, fmt.Errorf("%w: %s/%s", ErrNoSuchKey, d.GetBucket(), d.GetKey())
-	}
-	cur, err := decodeObject(v)
-	if err != nil {
-		return false, fmt.Errorf("%w: %v", errFatal, err)
-	}
-	if err := checkPrecondition(cur, d.GetPrecondition(), d.GetBucket()+"/"+d.GetKey()); err != nil {
-		return false, err
-	}
-	if err := addShardRefs(tx, cur.put().GetManifest(), -1); err != nil {
-		return false, err
-	}
-	if err := bumpObjects(tx, -1); err != nil {
-		return false, err
-	}
-	if err := objs.Delete(key); err != nil {
-		return false, fmt.Errorf("%w: %v", errFatal, err)
-	}
-	return true, nil
 }
 
 func bumpObjects(tx *kvTx, delta int64) error {

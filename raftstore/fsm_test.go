@@ -113,6 +113,40 @@ func objDelete(b, k string, ifMatch []byte) *journalpb.Event {
 	return &journalpb.Event{Kind: journalpb.Kind_OBJECT_DELETE, OriginSite: "s1", Hlc: ts(4), Body: &journalpb.Event_ObjectDelete{ObjectDelete: d}}
 }
 
+const (
+	testUploadID  = "00112233445566778899aabbccddeeff"
+	testUploadID2 = "ffeeddccbbaa99887766554433221100"
+)
+
+func withHLC(ev *journalpb.Event, wall int64) *journalpb.Event {
+	ev.Hlc = ts(wall)
+	return ev
+}
+
+func mpCreate(b, k, id string, wall int64) *journalpb.Event {
+	return &journalpb.Event{Kind: journalpb.Kind_MULTIPART_CREATE, OriginSite: "s1", Hlc: ts(wall), Body: &journalpb.Event_MultipartCreate{
+		MultipartCreate: &journalpb.MultipartCreate{Bucket: b, Key: k, UploadId: id, ContentType: "text/plain"}}}
+}
+
+// mpPart uploads part number of an upload, erasure coded, its shard ids
+// and MD5 derived from tag.
+func mpPart(b, k, id string, number uint32, tag string, wall int64) *journalpb.Event {
+	m := ecPut(b, k, tag).GetObjectPut().GetManifest()
+	return &journalpb.Event{Kind: journalpb.Kind_MULTIPART_PART, OriginSite: "s1", Hlc: ts(wall), Body: &journalpb.Event_MultipartPart{
+		MultipartPart: &journalpb.MultipartPart{Bucket: b, Key: k, UploadId: id, Part: &journalpb.Part{Number: number, Size: 100, Md5: partMD5(tag), Manifest: m}}}}
+}
+
+func partMD5(tag string) []byte { h := sha256.Sum256([]byte("md5" + tag)); return h[:16] }
+
+// mpComplete completes an upload with parts 1.. of the given tags.
+func mpComplete(b, k, id string, wall int64, tags ...string) *journalpb.Event {
+	mc := &journalpb.MultipartComplete{Bucket: b, Key: k, UploadId: id, MinPartSize: 100}
+	for i, tag := range tags {
+		mc.Parts = append(mc.Parts, &journalpb.PartRef{Number: uint32(i + 1), Md5: partMD5(tag)})
+	}
+	return &journalpb.Event{Kind: journalpb.Kind_MULTIPART_COMPLETE, OriginSite: "s1", Hlc: ts(wall), Body: &journalpb.Event_MultipartComplete{MultipartComplete: mc}}
+}
+
 // everyKind is a log that exercises every event kind the FSM projects.
 func everyKind() []*journalpb.Event {
 	return []*journalpb.Event{
@@ -120,13 +154,29 @@ func everyKind() []*journalpb.Event {
 		{Kind: journalpb.Kind_POOL_CREATE, Hlc: ts(1), Body: &journalpb.Event_PoolCreate{PoolCreate: &journalpb.PoolCreate{Pool: "default", DataShards: 2, ParityShards: 1}}},
 		bucketCreate("alpha"),
 		bucketCreate("beta"),
-		{Kind: journalpb.Kind_BUCKET_CONFIG, Hlc: ts(2), Body: &journalpb.Event_BucketConfig{BucketConfig: &journalpb.BucketConfig{Bucket: "alpha", Name: "versioning", Document: []byte("Enabled")}}},
+		{Kind: journalpb.Kind_BUCKET_CONFIG, Hlc: ts(2), Body: &journalpb.Event_BucketConfig{BucketConfig: &journalpb.BucketConfig{Bucket: "alpha", Name: "versioning", Document: []byte("Suspended")}}},
 		inlinePut("alpha", "a/1", "one"),
 		ecPut("alpha", "a/2", "x"),
 		ecPut("alpha", "a/2", "y"), // overwrite: x's shards lose their reference
 		inlinePut("beta", "b", "bee"),
 		objDelete("beta", "b", nil),
 		bucketDelete("beta"),
+		// A versioned bucket: versions, a delete marker, a version removed
+		// for good, a multipart upload completed and one aborted, tags.
+		bucketCreate("gamma"),
+		{Kind: journalpb.Kind_BUCKET_CONFIG, Hlc: ts(7), Body: &journalpb.Event_BucketConfig{BucketConfig: &journalpb.BucketConfig{Bucket: "gamma", Name: "versioning", Document: []byte("Enabled")}}},
+		withHLC(ecPut("gamma", "g", "v1"), 8),
+		withHLC(ecPut("gamma", "g", "v2"), 9),
+		withHLC(objDelete("gamma", "g", nil), 10),
+		mpCreate("gamma", "m", testUploadID, 11),
+		mpPart("gamma", "m", testUploadID, 1, "p1", 12),
+		mpPart("gamma", "m", testUploadID, 2, "p2", 13),
+		mpPart("gamma", "m", testUploadID, 2, "p3", 14), // replaces part 2
+		mpComplete("gamma", "m", testUploadID, 15, "p1", "p3"),
+		mpCreate("gamma", "m", testUploadID2, 16),
+		mpPart("gamma", "m", testUploadID2, 1, "p4", 17),
+		{Kind: journalpb.Kind_MULTIPART_ABORT, Hlc: ts(18), Body: &journalpb.Event_MultipartAbort{MultipartAbort: &journalpb.MultipartAbort{Bucket: "gamma", Key: "m", UploadId: testUploadID2}}},
+		{Kind: journalpb.Kind_OBJECT_UPDATE, Hlc: ts(19), Body: &journalpb.Event_ObjectUpdate{ObjectUpdate: &journalpb.ObjectUpdate{Bucket: "gamma", Key: "m", SetTags: true, Tags: map[string]string{"k": "v"}}}},
 		{Kind: journalpb.Kind_USER_PUT, Hlc: ts(5), Body: &journalpb.Event_UserPut{UserPut: &journalpb.UserPut{User: "alice"}}},
 		{Kind: journalpb.Kind_KEY_PUT, Hlc: ts(5), Body: &journalpb.Event_KeyPut{KeyPut: &journalpb.KeyPut{User: "alice", AccessKey: "FKALICE00000000000001", Secret: "alice-secret-1"}}},
 		{Kind: journalpb.Kind_KEY_DELETE, Hlc: ts(5), Body: &journalpb.Event_KeyDelete{KeyDelete: &journalpb.KeyDelete{AccessKey: "FKALICE00000000000001"}}},
@@ -173,8 +223,31 @@ func TestApplyEachKind(t *testing.T) {
 		t.Fatalf("active pool %+v, %v", pool, err)
 	}
 	m, err := idx.meta()
-	if err != nil || m.Objects != 2 || m.Journal != uint64(len(everyKind())) {
+	if err != nil || m.Objects != 4 || m.Journal != uint64(len(everyKind())) {
 		t.Fatalf("meta %+v, %v", m, err)
+	}
+	// The versioned bucket: g's delete marker is current, over v2 and v1.
+	if _, err := idx.getObject("gamma", "g"); !errors.Is(err, ErrNoSuchKey) {
+		t.Fatalf("key under a delete marker: %v", err)
+	}
+	vs, _, err := idx.listVersions("gamma", "g", "", "", 10)
+	if err != nil || len(vs) != 3 || !vs[0].rec.isMarker() || !vs[0].latest ||
+		string(vs[1].rec.put().GetMd5()) != "v2" || string(vs[2].rec.put().GetMd5()) != "v1" {
+		t.Fatalf("versions of g: %v, %v", vs, err)
+	}
+	// The multipart object holds parts p1 and p3; p2 (replaced) and p4
+	// (aborted) lost their shard references.
+	rec, err = idx.getObject("gamma", "m")
+	if err != nil || len(rec.put().GetParts()) != 2 || rec.put().GetSize() != 200 || rec.put().GetTags()["k"] != "v" {
+		t.Fatalf("multipart object: %v, %v", rec, err)
+	}
+	for tag, want := range map[string]bool{"p1": true, "p2": false, "p3": true, "p4": false} {
+		if ok, err := idx.shardReferenced("n0", "d0", shardIDFor(tag+"0")); err != nil || ok != want {
+			t.Fatalf("shard %s0 referenced = %v, %v; want %v", tag, ok, err, want)
+		}
+	}
+	if ups, _, err := idx.listUploads("gamma", "", "", "", 10); err != nil || len(ups) != 0 {
+		t.Fatalf("uploads left: %v, %v", ups, err)
 	}
 	recs, err := f.journal().Read(t.Context(), 1, 1<<20)
 	if err != nil || len(recs) != len(everyKind()) {

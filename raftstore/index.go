@@ -29,7 +29,13 @@ import (
 //	         "seq/"+site -> u64 last origin sequence accepted from site
 //	         "active-pool" -> name of the pool that takes new writes
 //	buckets: name -> BucketCreate event bytes (with HLC and principal)
-//	objects: bucket NUL key -> u64 raft index | u64 journal index | ObjectPut event bytes
+//	objects: bucket NUL key -> u64 raft index | u64 journal index | event bytes
+//	         (the current version: an OBJECT_PUT, or an OBJECT_DELETE that
+//	         left a delete marker)
+//	versions: bucket NUL key NUL order(16) -> noncurrent versions, as objects
+//	uploads: bucket NUL key NUL upload id -> MultipartCreate event bytes
+//	parts:   bucket NUL key NUL upload id NUL u32 number -> MultipartPart event bytes
+//	bucket-config: bucket NUL name -> configuration document
 //	shards:  node NUL disk NUL id(32) -> u32 refcount | single-stripe Manifest bytes
 //	nodes:   node id -> NodeRegister bytes
 //	pools:   pool name -> PoolCreate bytes
@@ -38,15 +44,18 @@ import (
 // Values a cursor returns are valid only until it moves; every reader here
 // copies (proto.Unmarshal copies bytes fields) before moving on.
 var (
-	bktMeta    = []byte("meta")
-	bktBuckets = []byte("buckets")
-	bktObjects = []byte("objects")
-	bktShards  = []byte("shards")
-	bktNodes   = []byte("nodes")
-	bktPools   = []byte("pools")
-	bktConfig  = []byte("bucket-config")
-	bktUsers   = []byte("users")
-	bktKeys    = []byte("keys")
+	bktMeta     = []byte("meta")
+	bktBuckets  = []byte("buckets")
+	bktObjects  = []byte("objects")
+	bktShards   = []byte("shards")
+	bktNodes    = []byte("nodes")
+	bktPools    = []byte("pools")
+	bktConfig   = []byte("bucket-config")
+	bktUsers    = []byte("users")
+	bktKeys     = []byte("keys")
+	bktVersions = []byte("versions")
+	bktUploads  = []byte("uploads")
+	bktParts    = []byte("parts")
 
 	keyApplied    = []byte("applied")
 	keyJournal    = []byte("journal")
@@ -55,7 +64,7 @@ var (
 	keyObjects    = []byte("objects")
 )
 
-var allBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktShards, bktNodes, bktPools, bktConfig, bktUsers, bktKeys}
+var allBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktShards, bktNodes, bktPools, bktConfig, bktUsers, bktKeys, bktVersions, bktUploads, bktParts}
 
 type index struct {
 	db    *pebble.DB
@@ -257,10 +266,29 @@ func decodeObject(v []byte) (*objectRecord, error) {
 // Read-side queries. Each runs in its own read transaction.
 
 func (x *index) getObject(bucket, key string) (*objectRecord, error) {
+	rec, _, err := x.getVersion(bucket, key, "")
+	if err == nil && rec.isMarker() {
+		return nil, fmt.Errorf("%w: %s/%s (deleted)", ErrNoSuchKey, bucket, key)
+	}
+	return rec, err
+}
+
+// getVersion returns a version of an object (versionID "": the current
+// one, which may be a delete marker) and whether it is the current one.
+func (x *index) getVersion(bucket, key, versionID string) (*objectRecord, bool, error) {
 	var rec *objectRecord
+	var current bool
 	err := x.view(func(tx *kvTx) error {
 		if tx.Bucket(bktBuckets).Get([]byte(bucket)) == nil {
 			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
+		}
+		if versionID != "" {
+			var err error
+			rec, _, current, err = findVersion(tx, bucket, key, versionID)
+			if errors.Is(err, errFatal) {
+				err = fmt.Errorf("%w: %v", ErrCorrupt, err)
+			}
+			return err
 		}
 		v := tx.Bucket(bktObjects).Get(objectKey(bucket, key))
 		if v == nil {
@@ -268,11 +296,13 @@ func (x *index) getObject(bucket, key string) (*objectRecord, error) {
 		}
 		var err error
 		rec, err = decodeObject(v)
+		current = true
 		return err
 	})
-	return rec, err
+	return rec, current, err
 }
 
+// listObjects lists current versions that are not delete markers.
 func (x *index) listObjects(bucket, prefix, startAfter string, limit int) ([]*objectRecord, bool, error) {
 	var out []*objectRecord
 	truncated := false
@@ -292,19 +322,184 @@ func (x *index) listObjects(bucket, prefix, startAfter string, limit int) ([]*ob
 			if !strings.HasPrefix(name, prefix) {
 				break
 			}
-			if len(out) == limit {
-				truncated = true
-				break
-			}
 			rec, err := decodeObject(v)
 			if err != nil {
 				return err
+			}
+			if rec.isMarker() {
+				continue
+			}
+			if len(out) == limit {
+				truncated = true
+				break
 			}
 			out = append(out, rec)
 		}
 		return nil
 	})
 	return out, truncated, err
+}
+
+// versionEntry is one version in a listing.
+type versionEntry struct {
+	rec    *objectRecord
+	latest bool
+}
+
+// listVersions lists every version of the keys starting with prefix, by
+// key and newest first, after (keyMarker, versionMarker) as S3's
+// ListObjectVersions pages: with versionMarker empty, after every version
+// of keyMarker.
+func (x *index) listVersions(bucket, prefix, keyMarker, versionMarker string, limit int) ([]versionEntry, bool, error) {
+	var out []versionEntry
+	truncated := false
+	err := x.view(func(tx *kvTx) error {
+		if tx.Bucket(bktBuckets).Get([]byte(bucket)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
+		}
+		c := tx.Bucket(bktObjects).Cursor()
+		defer c.Close()
+		base := objectKey(bucket, "")
+		seek := objectKey(bucket, prefix)
+		if keyMarker != "" && keyMarker >= prefix {
+			seek = objectKey(bucket, keyMarker)
+			if versionMarker == "" {
+				seek = append(seek, 0)
+			}
+		}
+		markerOrder, markerParsed := parseVersionID(versionMarker)
+		for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
+			name := string(k[len(base):])
+			if !strings.HasPrefix(name, prefix) {
+				break
+			}
+			cur, err := decodeObject(v)
+			if err != nil {
+				return err
+			}
+			entries := []versionEntry{{rec: cur, latest: true}}
+			vc := tx.Bucket(bktVersions).Cursor()
+			vp := append(objectKey(bucket, name), 0)
+			for vk, vv := vc.Seek(vp); vk != nil && bytes.HasPrefix(vk, vp); vk, vv = vc.Next() {
+				r, err := decodeObject(vv)
+				if err != nil {
+					vc.Close()
+					return err
+				}
+				entries = append(entries, versionEntry{rec: r})
+			}
+			vc.Close()
+			if name == keyMarker && versionMarker != "" {
+				// Resume after the marker version (or after where it was).
+				i := 0
+				for ; i < len(entries); i++ {
+					e := entries[i]
+					if e.rec.versionID() == versionMarker {
+						i++
+						break
+					}
+					if markerParsed && bytes.Compare(e.rec.order(), markerOrder) > 0 {
+						break
+					}
+				}
+				entries = entries[min(i, len(entries)):]
+			}
+			for _, e := range entries {
+				if len(out) == limit {
+					truncated = true
+					return nil
+				}
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	return out, truncated, err
+}
+
+// listUploads lists uploads in progress by key and upload id, after
+// (keyMarker, uploadMarker).
+func (x *index) listUploads(bucket, prefix, keyMarker, uploadMarker string, limit int) ([]*journalpb.Event, bool, error) {
+	var out []*journalpb.Event
+	truncated := false
+	err := x.view(func(tx *kvTx) error {
+		if tx.Bucket(bktBuckets).Get([]byte(bucket)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
+		}
+		c := tx.Bucket(bktUploads).Cursor()
+		defer c.Close()
+		base := objectKey(bucket, "")
+		seek := objectKey(bucket, prefix)
+		if keyMarker != "" && keyMarker >= prefix {
+			if uploadMarker != "" {
+				seek = append(uploadKey(bucket, keyMarker, uploadMarker), 0)
+			} else {
+				seek = append(objectKey(bucket, keyMarker), 1)
+			}
+		}
+		for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
+			if !bytes.HasPrefix(k[len(base):], []byte(prefix)) {
+				break
+			}
+			if len(out) == limit {
+				truncated = true
+				break
+			}
+			ev := &journalpb.Event{}
+			if err := proto.Unmarshal(v, ev); err != nil {
+				return fmt.Errorf("%w: upload record: %v", ErrCorrupt, err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	return out, truncated, err
+}
+
+// listParts returns an upload and its parts numbered above marker.
+func (x *index) listParts(bucket, key, uploadID string, marker uint32, limit int) (*journalpb.Event, []*journalpb.Event, bool, error) {
+	var up *journalpb.Event
+	var out []*journalpb.Event
+	truncated := false
+	err := x.view(func(tx *kvTx) error {
+		var err error
+		if up, err = getUpload(tx, bucket, key, uploadID); err != nil {
+			if errors.Is(err, errFatal) {
+				err = fmt.Errorf("%w: %v", ErrCorrupt, err)
+			}
+			return err
+		}
+		prefix := append(uploadKey(bucket, key, uploadID), 0)
+		c := tx.Bucket(bktParts).Cursor()
+		defer c.Close()
+		seek := binary.BigEndian.AppendUint32(bytes.Clone(prefix), marker+1)
+		for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if len(out) == limit {
+				truncated = true
+				break
+			}
+			ev := &journalpb.Event{}
+			if err := proto.Unmarshal(v, ev); err != nil {
+				return fmt.Errorf("%w: part record: %v", ErrCorrupt, err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	return up, out, truncated, err
+}
+
+// bucketConfig returns a bucket's configuration document, nil if unset.
+func (x *index) bucketConfig(bucket, name string) ([]byte, error) {
+	var doc []byte
+	err := x.view(func(tx *kvTx) error {
+		if tx.Bucket(bktBuckets).Get([]byte(bucket)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoSuchBucket, bucket)
+		}
+		doc = tx.Bucket(bktConfig).Get(objectKey(bucket, name))
+		return nil
+	})
+	return doc, err
 }
 
 type bucketRecord struct {

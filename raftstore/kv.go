@@ -28,6 +28,69 @@ type kvTx struct {
 	// release, when set, is called once by Rollback (the index's read
 	// guard of a snapshot transaction).
 	release func()
+	// undo records, since the last savepoint, the prior value of every key
+	// a write changed (first change only), so one rejected event can be
+	// taken out of a batch that holds others.
+	undo struct {
+		on   bool
+		seen map[string]bool
+		log  []undoRec
+	}
+}
+
+type undoRec struct {
+	key []byte
+	old []byte // nil: the key was absent
+}
+
+// savepoint starts recording the changes that rollbackToSavepoint undoes.
+func (t *kvTx) savepoint() {
+	t.undo.on = true
+	clear(t.undo.seen)
+	if t.undo.seen == nil {
+		t.undo.seen = map[string]bool{}
+	}
+	t.undo.log = t.undo.log[:0]
+}
+
+// rollbackToSavepoint undoes every write since the last savepoint.
+func (t *kvTx) rollbackToSavepoint() error {
+	for i := len(t.undo.log) - 1; i >= 0; i-- {
+		u := t.undo.log[i]
+		var err error
+		if u.old == nil {
+			err = t.batch.Delete(u.key, nil)
+		} else {
+			err = t.batch.Set(u.key, u.old, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: index undo: %w", errIO, err)
+		}
+	}
+	t.savepoint()
+	return nil
+}
+
+// remember records the current value of the full key k before a write.
+func (t *kvTx) remember(k []byte) {
+	if !t.undo.on || t.undo.seen[string(k)] {
+		return
+	}
+	t.undo.seen[string(k)] = true
+	v, closer, err := t.r.Get(k)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		t.undo.log = append(t.undo.log, undoRec{key: bytes.Clone(k)})
+	case err != nil:
+		t.fail(fmt.Errorf("%w: index read: %w", errIO, err))
+	default:
+		old := bytes.Clone(v)
+		if old == nil {
+			old = []byte{}
+		}
+		t.undo.log = append(t.undo.log, undoRec{key: bytes.Clone(k), old: old})
+		t.fail(closer.Close())
+	}
 }
 
 func (t *kvTx) fail(err error) {
@@ -102,7 +165,9 @@ func (b *kvBucket) Put(k, v []byte) error {
 	if b.tx.batch == nil {
 		return errors.New("raftstore: put in a read-only index transaction")
 	}
-	return b.tx.batch.Set(b.key(k), v, nil)
+	fk := b.key(k)
+	b.tx.remember(fk)
+	return b.tx.batch.Set(fk, v, nil)
 }
 
 // Delete removes k in a write transaction.
@@ -110,7 +175,9 @@ func (b *kvBucket) Delete(k []byte) error {
 	if b.tx.batch == nil {
 		return errors.New("raftstore: delete in a read-only index transaction")
 	}
-	return b.tx.batch.Delete(b.key(k), nil)
+	fk := b.key(k)
+	b.tx.remember(fk)
+	return b.tx.batch.Delete(fk, nil)
 }
 
 // DeletePrefix removes every key of the bucket that starts with p.
@@ -119,6 +186,13 @@ func (b *kvBucket) DeletePrefix(p []byte) error {
 		return errors.New("raftstore: delete in a read-only index transaction")
 	}
 	lo := b.key(p)
+	if b.tx.undo.on {
+		c := b.Cursor()
+		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+			b.tx.remember(b.key(k))
+		}
+		c.Close()
+	}
 	return b.tx.batch.DeleteRange(lo, prefixEnd(lo), nil)
 }
 

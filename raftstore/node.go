@@ -277,6 +277,8 @@ type Committed struct {
 	JournalIndex uint64
 	// HLC is the event's timestamp as committed.
 	HLC *journalpb.Timestamp
+	// Outcome is what the state machine decided (never nil on success).
+	Outcome *nodepb.Outcome
 }
 
 // Propose commits ev through the site's raft group, forwarding to the
@@ -320,7 +322,11 @@ func (n *Node) proposeOnce(ctx context.Context, ev *journalpb.Event) (Committed,
 		if err != nil {
 			return Committed{}, FromStatus(err)
 		}
-		return Committed{RaftIndex: resp.GetIndex(), JournalIndex: resp.GetJournalIndex(), HLC: resp.GetHlc()}, nil
+		out := resp.GetOutcome()
+		if out == nil {
+			out = &nodepb.Outcome{}
+		}
+		return Committed{RaftIndex: resp.GetIndex(), JournalIndex: resp.GetJournalIndex(), HLC: resp.GetHlc(), Outcome: out}, nil
 	}
 	return n.proposeLocal(ctx, ev)
 }
@@ -353,7 +359,11 @@ func (n *Node) proposeLocal(ctx context.Context, ev *journalpb.Event) (Committed
 	if res.Err != nil {
 		return Committed{}, res.Err
 	}
-	return Committed{RaftIndex: f.Index(), JournalIndex: res.JournalIndex, HLC: res.HLC}, nil
+	out := res.Outcome
+	if out == nil {
+		out = &nodepb.Outcome{}
+	}
+	return Committed{RaftIndex: f.Index(), JournalIndex: res.JournalIndex, HLC: res.HLC, Outcome: out}, nil
 }
 
 // await waits for a raft future, translating raft's errors into classes.

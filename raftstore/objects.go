@@ -53,64 +53,86 @@ func (n *Node) ListBuckets(ctx context.Context) ([]*nodepb.BucketInfo, error) {
 	return out, nil
 }
 
-// PutObject stores body as bucket/key. Small bodies ride inside the event;
-// larger ones are erasure-coded into the active pool first, streaming, and
-// the event carries the manifest. It returns once the event is committed
-// and applied. Shards of a put that fails to commit become garbage and are
-// collected after the grace period.
-func (n *Node) PutObject(ctx context.Context, hdr *nodepb.PutObjectHeader, body io.Reader) (*nodepb.ObjectInfo, error) {
-	if err := validBucketName(hdr.GetBucket()); err != nil {
-		return nil, err
-	}
-	if err := validKey(hdr.GetKey()); err != nil {
-		return nil, err
-	}
-	put := &journalpb.ObjectPut{
-		Bucket: hdr.GetBucket(), Key: hdr.GetKey(), ContentType: hdr.GetContentType(), Metadata: hdr.GetMetadata(),
-	}
-	if hdr.GetIfNoneMatchAny() || hdr.GetIfMatchMd5() != nil {
-		put.Precondition = &journalpb.Precondition{IfNoneMatchAny: hdr.GetIfNoneMatchAny(), IfMatchMd5: hdr.GetIfMatchMd5()}
-	}
+// payload is a body as stored: inline, or erasure coded.
+type payload struct {
+	inline   []byte
+	manifest *journalpb.Manifest
+	size     int64
+	md5      []byte
+}
+
+// storePayload reads body to its end. Up to the inline limit it is kept
+// for the event; larger bodies are erasure-coded into the active pool,
+// streaming, before anything is proposed.
+func (n *Node) storePayload(ctx context.Context, bucket, key string, body io.Reader) (payload, error) {
 	// Read up to the inline limit; one more byte says the body is larger.
 	head := make([]byte, n.cfg.InlineBytes+1)
 	got, err := io.ReadFull(body, head)
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		sum := md5.Sum(head[:got])
-		put.InlineData, put.Size, put.Md5 = head[:got], int64(got), sum[:]
+		return payload{inline: head[:got], size: int64(got), md5: sum[:]}, nil
 	case err != nil:
-		return nil, fmt.Errorf("raftstore: put %s/%s: read body: %w", hdr.GetBucket(), hdr.GetKey(), err)
-	default:
-		// See every pool change acknowledged before this put, so a pool
-		// just created takes the write.
-		if err := n.linearize(ctx); err != nil {
-			return nil, err
-		}
-		pool, err := n.fsm.index().activePool()
-		if err != nil {
-			return nil, err
-		}
-		spec := ecstore.PoolSpec{
-			Name:       pool.Def.GetPool(),
-			Profile:    ecstore.Profile{K: int(pool.Def.GetDataShards()), M: int(pool.Def.GetParityShards())},
-			StripeSize: int(pool.Def.GetStripeSize()),
-			IDKey:      pool.Def.GetIdKey(),
-		}
-		for _, d := range pool.Disks {
-			spec.Disks = append(spec.Disks, ecstore.Location{Node: d.GetNode(), Disk: d.GetDisk()})
-		}
-		placementKey := []byte(hdr.GetBucket() + "/" + hdr.GetKey() + "/" + n.clock.Now().Proto().String())
-		// The MD5 (the ETag S3 clients check) is S3's concern, not the
-		// store's: it is computed here, on the goroutine that feeds the
-		// store, while the store codes the previous stripe.
-		h := md5.New()
-		m, size, err := n.store.Write(ctx, spec, placementKey, io.TeeReader(io.MultiReader(bytes.NewReader(head), body), h))
-		if err != nil {
-			return nil, classify(fmt.Errorf("raftstore: put %s/%s: %w", hdr.GetBucket(), hdr.GetKey(), err))
-		}
-		put.Manifest, put.Size, put.Md5 = m, size, h.Sum(nil)
+		return payload{}, fmt.Errorf("raftstore: put %s/%s: read body: %w", bucket, key, err)
 	}
-	if hdr.GetSize() >= 0 && hdr.Size != 0 && put.Size != hdr.GetSize() {
+	// See every pool change acknowledged before this put, so a pool just
+	// created takes the write.
+	if err := n.linearize(ctx); err != nil {
+		return payload{}, err
+	}
+	pool, err := n.fsm.index().activePool()
+	if err != nil {
+		return payload{}, err
+	}
+	spec := ecstore.PoolSpec{
+		Name:       pool.Def.GetPool(),
+		Profile:    ecstore.Profile{K: int(pool.Def.GetDataShards()), M: int(pool.Def.GetParityShards())},
+		StripeSize: int(pool.Def.GetStripeSize()),
+		IDKey:      pool.Def.GetIdKey(),
+	}
+	for _, d := range pool.Disks {
+		spec.Disks = append(spec.Disks, ecstore.Location{Node: d.GetNode(), Disk: d.GetDisk()})
+	}
+	placementKey := []byte(bucket + "/" + key + "/" + n.clock.Now().Proto().String())
+	// The MD5 (the ETag S3 clients check) is S3's concern, not the
+	// store's: it is computed here, on the goroutine that feeds the store,
+	// while the store codes the previous stripe.
+	h := md5.New()
+	m, size, err := n.store.Write(ctx, spec, placementKey, io.TeeReader(io.MultiReader(bytes.NewReader(head), body), h))
+	if err != nil {
+		return payload{}, classify(fmt.Errorf("raftstore: put %s/%s: %w", bucket, key, err))
+	}
+	return payload{manifest: m, size: size, md5: h.Sum(nil)}, nil
+}
+
+// PutObject stores body as bucket/key. Small bodies ride inside the event;
+// larger ones are erasure-coded into the active pool first, streaming, and
+// the event carries the manifest. It returns once the event is committed
+// and applied. Shards of a put that fails to commit become garbage and are
+// collected after the grace period.
+func (n *Node) PutObject(ctx context.Context, hdr *nodepb.PutObjectHeader, body io.Reader) (*nodepb.ObjectInfo, error) {
+	if err := validObjectName(hdr.GetBucket(), hdr.GetKey()); err != nil {
+		return nil, err
+	}
+	put := &journalpb.ObjectPut{
+		Bucket: hdr.GetBucket(), Key: hdr.GetKey(), ContentType: hdr.GetContentType(), Metadata: hdr.GetMetadata(),
+		Tags: hdr.GetTags(), Lock: hdr.GetLock(),
+	}
+	if err := validTags(put.Tags); err != nil {
+		return nil, err
+	}
+	if err := validLock(put.Lock); err != nil {
+		return nil, err
+	}
+	if hdr.GetIfNoneMatchAny() || hdr.GetIfMatchMd5() != nil {
+		put.Precondition = &journalpb.Precondition{IfNoneMatchAny: hdr.GetIfNoneMatchAny(), IfMatchMd5: hdr.GetIfMatchMd5()}
+	}
+	pl, err := n.storePayload(ctx, hdr.GetBucket(), hdr.GetKey(), body)
+	if err != nil {
+		return nil, err
+	}
+	put.InlineData, put.Manifest, put.Size, put.Md5 = pl.inline, pl.manifest, pl.size, pl.md5
+	if hdr.GetSize() > 0 && put.Size != hdr.GetSize() {
 		return nil, fmt.Errorf("%w: body of %d bytes, header said %d", ErrInvalidArgument, put.Size, hdr.GetSize())
 	}
 	ev := &journalpb.Event{Kind: journalpb.Kind_OBJECT_PUT, Principal: hdr.GetPrincipal(), Body: &journalpb.Event_ObjectPut{ObjectPut: put}}
@@ -121,41 +143,75 @@ func (n *Node) PutObject(ctx context.Context, hdr *nodepb.PutObjectHeader, body 
 	return &nodepb.ObjectInfo{
 		Bucket: put.Bucket, Key: put.Key, Size: put.Size, Md5: put.Md5, ContentType: put.ContentType,
 		Metadata: put.Metadata, Index: c.RaftIndex, ErasureCoded: put.Manifest != nil,
-		MtimeUnixNanos: c.HLC.GetWallNanos(),
+		MtimeUnixNanos: c.HLC.GetWallNanos(), VersionId: c.Outcome.GetVersionId(), IsLatest: true, Tags: put.Tags,
 	}, nil
 }
 
-func objectInfo(r *objectRecord) *nodepb.ObjectInfo {
+func objectInfo(r *objectRecord, latest bool) *nodepb.ObjectInfo {
+	if r.isMarker() {
+		d := r.Event.GetObjectDelete()
+		return &nodepb.ObjectInfo{
+			Bucket: d.GetBucket(), Key: d.GetKey(), VersionId: r.versionID(), DeleteMarker: true,
+			MtimeUnixNanos: r.Event.GetHlc().GetWallNanos(), Index: r.RaftIndex, IsLatest: latest,
+		}
+	}
 	p := r.put()
 	return &nodepb.ObjectInfo{
 		Bucket: p.GetBucket(), Key: p.GetKey(), Size: p.GetSize(), Md5: p.GetMd5(), ContentType: p.GetContentType(),
-		Metadata: p.GetMetadata(), MtimeUnixNanos: r.Event.GetHlc().GetWallNanos(), VersionId: p.GetVersionId(),
-		Index: r.RaftIndex, ErasureCoded: p.GetManifest() != nil,
+		Metadata: p.GetMetadata(), MtimeUnixNanos: r.Event.GetHlc().GetWallNanos(), VersionId: r.versionID(),
+		Index: r.RaftIndex, ErasureCoded: p.GetManifest() != nil || len(p.GetParts()) > 0,
+		Parts: uint32(len(p.GetParts())), Tags: p.GetTags(), Lock: p.GetLock(),
+		ReplicationStatus: p.GetReplicationStatus(), IsLatest: latest,
 	}
 }
 
 // HeadObject returns an object's description.
 func (n *Node) HeadObject(ctx context.Context, bucket, key string) (*nodepb.ObjectInfo, error) {
+	return n.HeadVersion(ctx, bucket, key, "")
+}
+
+// HeadVersion describes a version of an object (versionID "": the current
+// one). For a delete marker it returns the marker's description together
+// with ErrNoSuchKey (current) or ErrDeleteMarker (named by version id).
+func (n *Node) HeadVersion(ctx context.Context, bucket, key, versionID string) (*nodepb.ObjectInfo, error) {
 	if err := n.linearize(ctx); err != nil {
 		return nil, err
 	}
-	rec, err := n.fsm.index().getObject(bucket, key)
+	rec, latest, err := n.fsm.index().getVersion(bucket, key, versionID)
 	if err != nil {
 		return nil, err
 	}
-	return objectInfo(rec), nil
+	info := objectInfo(rec, latest)
+	if rec.isMarker() {
+		if versionID == "" {
+			return info, fmt.Errorf("%w: %s/%s (a delete marker is current)", ErrNoSuchKey, bucket, key)
+		}
+		return info, fmt.Errorf("%w: %s/%s version %s", ErrDeleteMarker, bucket, key, versionID)
+	}
+	return info, nil
 }
 
 // GetObject writes bytes [off, off+length) of bucket/key to w (length -1:
 // to the end). info, when not nil, is called with the object's description
 // before any byte is written.
 func (n *Node) GetObject(ctx context.Context, bucket, key string, off, length int64, w io.Writer, info func(*nodepb.ObjectInfo) error) error {
+	return n.GetVersion(ctx, bucket, key, "", off, length, w, info)
+}
+
+// GetVersion is GetObject for a version (versionID "": the current one).
+func (n *Node) GetVersion(ctx context.Context, bucket, key, versionID string, off, length int64, w io.Writer, info func(*nodepb.ObjectInfo) error) error {
 	if err := n.linearize(ctx); err != nil {
 		return err
 	}
-	rec, err := n.fsm.index().getObject(bucket, key)
+	rec, latest, err := n.fsm.index().getVersion(bucket, key, versionID)
 	if err != nil {
 		return err
+	}
+	if rec.isMarker() {
+		if versionID == "" {
+			return fmt.Errorf("%w: %s/%s (a delete marker is current)", ErrNoSuchKey, bucket, key)
+		}
+		return fmt.Errorf("%w: %s/%s version %s", ErrDeleteMarker, bucket, key, versionID)
 	}
 	p := rec.put()
 	if off < 0 || off > p.GetSize() || (off == p.GetSize() && p.GetSize() > 0 && length != 0) {
@@ -165,26 +221,95 @@ func (n *Node) GetObject(ctx context.Context, bucket, key string, off, length in
 		length = p.GetSize() - off
 	}
 	if info != nil {
-		if err := info(objectInfo(rec)); err != nil {
+		if err := info(objectInfo(rec, latest)); err != nil {
 			return err
 		}
 	}
-	if p.GetManifest() == nil {
-		_, err := w.Write(p.GetInlineData()[off : off+length])
+	if len(p.GetParts()) == 0 {
+		return n.readPayload(ctx, p.GetInlineData(), p.GetManifest(), off, length, w)
+	}
+	// A multipart object: the parts that overlap the range, in order.
+	var start int64
+	for _, part := range p.GetParts() {
+		end := start + part.GetSize()
+		if length > 0 && end > off && start < off+length {
+			lo := max(off, start) - start
+			hi := min(off+length, end) - start
+			if err := n.readPayload(ctx, part.GetInlineData(), part.GetManifest(), lo, hi-lo, w); err != nil {
+				return err
+			}
+		}
+		start = end
+	}
+	return nil
+}
+
+func (n *Node) readPayload(ctx context.Context, inline []byte, m *journalpb.Manifest, off, length int64, w io.Writer) error {
+	if m == nil {
+		_, err := w.Write(inline[off : off+length])
 		return err
 	}
-	return classify(n.store.Read(ctx, p.GetManifest(), off, length, w))
+	return classify(n.store.Read(ctx, m, off, length, w))
 }
 
 // DeleteObject removes bucket/key; ifMatch, when set, must equal the
 // object's MD5 at commit time.
 func (n *Node) DeleteObject(ctx context.Context, bucket, key string, ifMatch []byte, principal string) (uint64, error) {
-	d := &journalpb.ObjectDelete{Bucket: bucket, Key: key}
-	if ifMatch != nil {
-		d.Precondition = &journalpb.Precondition{IfMatchMd5: ifMatch}
-	}
-	c, err := n.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_OBJECT_DELETE, Principal: principal, Body: &journalpb.Event_ObjectDelete{ObjectDelete: d}})
+	c, err := n.proposeDelete(ctx, DeleteRequest{Bucket: bucket, Key: key, IfMatchMD5: ifMatch, Principal: principal})
 	return c.RaftIndex, err
+}
+
+// DeleteRequest is a delete of an object or one of its versions.
+type DeleteRequest struct {
+	Bucket, Key string
+	// VersionID, when set, removes that version for good; otherwise a
+	// versioned bucket gets a delete marker.
+	VersionID string
+	// IfMatchMD5, when set, must equal the version's MD5 at commit time.
+	IfMatchMD5 []byte
+	// BypassGovernance removes a version under GOVERNANCE retention; the
+	// caller checks the principal may.
+	BypassGovernance bool
+	Principal        string
+}
+
+// DeleteVersion deletes as req says and reports the version removed or
+// the delete marker added.
+func (n *Node) DeleteVersion(ctx context.Context, req DeleteRequest) (*nodepb.Outcome, error) {
+	c, err := n.proposeDelete(ctx, req)
+	return c.Outcome, err
+}
+
+func (n *Node) proposeDelete(ctx context.Context, req DeleteRequest) (Committed, error) {
+	d := &journalpb.ObjectDelete{Bucket: req.Bucket, Key: req.Key, VersionId: req.VersionID, BypassGovernance: req.BypassGovernance}
+	if req.IfMatchMD5 != nil {
+		d.Precondition = &journalpb.Precondition{IfMatchMd5: req.IfMatchMD5}
+	}
+	return n.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_OBJECT_DELETE, Principal: req.Principal, Body: &journalpb.Event_ObjectDelete{ObjectDelete: d}})
+}
+
+// UpdateObject changes the tags, retention or legal hold of a version in
+// place (u.VersionId "": the current one).
+func (n *Node) UpdateObject(ctx context.Context, u *journalpb.ObjectUpdate, principal string) (*nodepb.Outcome, error) {
+	c, err := n.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_OBJECT_UPDATE, Principal: principal, Body: &journalpb.Event_ObjectUpdate{ObjectUpdate: u}})
+	return c.Outcome, err
+}
+
+// SetBucketConfig replaces (doc nil: removes) a bucket configuration
+// document (ConfigVersioning, ConfigObjectLock, ...).
+func (n *Node) SetBucketConfig(ctx context.Context, bucket, name string, doc []byte, principal string) error {
+	_, err := n.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_BUCKET_CONFIG, Principal: principal, Body: &journalpb.Event_BucketConfig{
+		BucketConfig: &journalpb.BucketConfig{Bucket: bucket, Name: name, Document: doc},
+	}})
+	return err
+}
+
+// BucketConfig returns a bucket configuration document, nil when unset.
+func (n *Node) BucketConfig(ctx context.Context, bucket, name string) ([]byte, error) {
+	if err := n.linearize(ctx); err != nil {
+		return nil, err
+	}
+	return n.fsm.index().bucketConfig(bucket, name)
 }
 
 // MaxListLimit caps one page of a listing.
@@ -205,7 +330,28 @@ func (n *Node) ListObjects(ctx context.Context, bucket, prefix, startAfter strin
 	}
 	out := make([]*nodepb.ObjectInfo, len(recs))
 	for i, r := range recs {
-		out[i] = objectInfo(r)
+		out[i] = objectInfo(r, true)
+	}
+	return out, truncated, nil
+}
+
+// ListVersions lists the versions (and delete markers) of bucket's keys
+// that start with prefix, by key and newest first, after (keyMarker,
+// versionMarker) as S3 pages ListObjectVersions.
+func (n *Node) ListVersions(ctx context.Context, bucket, prefix, keyMarker, versionMarker string, limit int) ([]*nodepb.ObjectInfo, bool, error) {
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	if err := n.linearize(ctx); err != nil {
+		return nil, false, err
+	}
+	entries, truncated, err := n.fsm.index().listVersions(bucket, prefix, keyMarker, versionMarker, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]*nodepb.ObjectInfo, len(entries))
+	for i, e := range entries {
+		out[i] = objectInfo(e.rec, e.latest)
 	}
 	return out, truncated, nil
 }
@@ -271,4 +417,19 @@ func (n *Node) CreatePool(ctx context.Context, req *nodepb.CreatePoolRequest) er
 		IdKey: newIDKey(),
 	}}})
 	return err
+}
+
+// IsAdmin reports whether user is an administrator of the site.
+func (n *Node) IsAdmin(ctx context.Context, user string) (bool, error) {
+	if err := n.linearize(ctx); err != nil {
+		return false, err
+	}
+	u, err := n.fsm.index().getUser(user)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return u.GetAdmin() || user == RootUser, nil
 }

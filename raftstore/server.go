@@ -34,7 +34,7 @@ func (s *server) Propose(ctx context.Context, req *nodepb.ProposeRequest) (*node
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &nodepb.ProposeResponse{Index: c.RaftIndex, JournalIndex: c.JournalIndex, Hlc: c.HLC}, nil
+	return &nodepb.ProposeResponse{Index: c.RaftIndex, JournalIndex: c.JournalIndex, Hlc: c.HLC, Outcome: c.Outcome}, nil
 }
 
 func (s *server) ReadIndex(ctx context.Context, _ *nodepb.ReadIndexRequest) (*nodepb.ReadIndexResponse, error) {

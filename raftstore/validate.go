@@ -104,6 +104,16 @@ func validateEvent(ev *journalpb.Event) error {
 		want[journalpb.Kind_NODE_REGISTER] = true
 	case *journalpb.Event_PoolCreate:
 		want[journalpb.Kind_POOL_CREATE] = true
+	case *journalpb.Event_MultipartCreate:
+		want[journalpb.Kind_MULTIPART_CREATE] = true
+	case *journalpb.Event_MultipartPart:
+		want[journalpb.Kind_MULTIPART_PART] = true
+	case *journalpb.Event_MultipartComplete:
+		want[journalpb.Kind_MULTIPART_COMPLETE] = true
+	case *journalpb.Event_MultipartAbort:
+		want[journalpb.Kind_MULTIPART_ABORT] = true
+	case *journalpb.Event_ObjectUpdate:
+		want[journalpb.Kind_OBJECT_UPDATE] = true
 	case nil:
 		if ev.GetSkippable() {
 			return nil
@@ -116,10 +126,23 @@ func validateEvent(ev *journalpb.Event) error {
 	case *journalpb.Event_ObjectPut:
 		return validateObjectPut(b.ObjectPut)
 	case *journalpb.Event_ObjectDelete:
-		if err := validBucketName(b.ObjectDelete.GetBucket()); err != nil {
+		return validObjectName(b.ObjectDelete.GetBucket(), b.ObjectDelete.GetKey())
+	case *journalpb.Event_MultipartCreate:
+		if err := validObjectName(b.MultipartCreate.GetBucket(), b.MultipartCreate.GetKey()); err != nil {
 			return err
 		}
-		return validKey(b.ObjectDelete.GetKey())
+		return validLock(b.MultipartCreate.GetLock())
+	case *journalpb.Event_MultipartPart:
+		if err := validObjectName(b.MultipartPart.GetBucket(), b.MultipartPart.GetKey()); err != nil {
+			return err
+		}
+		return validatePart(b.MultipartPart.GetPart())
+	case *journalpb.Event_MultipartComplete:
+		return validObjectName(b.MultipartComplete.GetBucket(), b.MultipartComplete.GetKey())
+	case *journalpb.Event_MultipartAbort:
+		return validObjectName(b.MultipartAbort.GetBucket(), b.MultipartAbort.GetKey())
+	case *journalpb.Event_ObjectUpdate:
+		return validObjectName(b.ObjectUpdate.GetBucket(), b.ObjectUpdate.GetKey())
 	case *journalpb.Event_BucketCreate:
 		return validBucketName(b.BucketCreate.GetBucket())
 	case *journalpb.Event_BucketDelete:
@@ -234,27 +257,68 @@ func validateKeyPut(k *journalpb.KeyPut) error {
 	return validSecret(k.GetSecret())
 }
 
+func validObjectName(bucket, key string) error {
+	if err := validBucketName(bucket); err != nil {
+		return err
+	}
+	return validKey(key)
+}
+
 func validateObjectPut(p *journalpb.ObjectPut) error {
-	if err := validBucketName(p.GetBucket()); err != nil {
+	if err := validObjectName(p.GetBucket(), p.GetKey()); err != nil {
 		return err
 	}
-	if err := validKey(p.GetKey()); err != nil {
+	if err := validTags(p.GetTags()); err != nil {
 		return err
 	}
-	if p.GetSize() < 0 {
+	if err := validLock(p.GetLock()); err != nil {
+		return err
+	}
+	if len(p.GetParts()) == 0 {
+		return validatePayload(p.GetSize(), p.GetInlineData(), p.GetManifest())
+	}
+	if len(p.GetInlineData()) != 0 || p.GetManifest() != nil {
+		return fmt.Errorf("%w: a multipart object has its payload in its parts", ErrInvalidArgument)
+	}
+	var total int64
+	for _, part := range p.GetParts() {
+		if err := validatePart(part); err != nil {
+			return err
+		}
+		total += part.GetSize()
+	}
+	if total != p.GetSize() {
+		return fmt.Errorf("%w: parts hold %d bytes for an object of %d", ErrInvalidArgument, total, p.GetSize())
+	}
+	return nil
+}
+
+func validatePart(p *journalpb.Part) error {
+	if p == nil {
+		return fmt.Errorf("%w: part missing", ErrInvalidArgument)
+	}
+	if len(p.GetMd5()) != 16 {
+		return fmt.Errorf("%w: part %d has an MD5 of %d bytes", ErrInvalidArgument, p.GetNumber(), len(p.GetMd5()))
+	}
+	return validatePayload(p.GetSize(), p.GetInlineData(), p.GetManifest())
+}
+
+// validatePayload checks that a payload of size bytes is either inline or
+// described by m.
+func validatePayload(size int64, inline []byte, m *journalpb.Manifest) error {
+	if size < 0 {
 		return fmt.Errorf("%w: negative size", ErrInvalidArgument)
 	}
-	m := p.GetManifest()
 	if m == nil {
-		if int64(len(p.GetInlineData())) != p.GetSize() {
-			return fmt.Errorf("%w: inline data of %d bytes for size %d", ErrInvalidArgument, len(p.GetInlineData()), p.GetSize())
+		if int64(len(inline)) != size {
+			return fmt.Errorf("%w: inline data of %d bytes for size %d", ErrInvalidArgument, len(inline), size)
 		}
 		return nil
 	}
-	if len(p.GetInlineData()) != 0 {
-		return fmt.Errorf("%w: object has both inline data and a manifest", ErrInvalidArgument)
+	if len(inline) != 0 {
+		return fmt.Errorf("%w: payload has both inline data and a manifest", ErrInvalidArgument)
 	}
-	return validateManifest(m, p.GetSize())
+	return validateManifest(m, size)
 }
 
 func validateManifest(m *journalpb.Manifest, size int64) error {

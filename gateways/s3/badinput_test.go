@@ -87,7 +87,7 @@ func TestBadRequestsGetS3Errors(t *testing.T) {
 		{"bad content-md5", "PUT", "/good/k", "", []byte("hello"), http.Header{"Content-Md5": {"AAAAAAAAAAAAAAAAAAAAAA=="}}, testSecretKey, 400, "BadDigest"},
 		{"malformed content-md5", "PUT", "/good/k", "", []byte("hello"), http.Header{"Content-Md5": {"not base64"}}, testSecretKey, 400, "InvalidDigest"},
 		{"bad range", "GET", "/good/absent", "", nil, http.Header{"Range": {"bytes=5-1"}}, testSecretKey, 404, "NoSuchKey"},
-		{"unsupported subresource", "GET", "/good", "uploads=", nil, nil, testSecretKey, 501, "NotImplemented"},
+		{"unsupported subresource", "GET", "/good", "website=", nil, nil, testSecretKey, 501, "NotImplemented"},
 		{"max-keys negative", "GET", "/good", "list-type=2&max-keys=-1", nil, nil, testSecretKey, 400, "InvalidArgument"},
 		{"bad continuation token", "GET", "/good", "list-type=2&continuation-token=%25%25", nil, nil, testSecretKey, 400, "InvalidArgument"},
 		{"delete absent bucket", "DELETE", "/absent-bucket", "", nil, nil, testSecretKey, 404, "NoSuchBucket"},

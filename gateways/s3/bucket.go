@@ -3,10 +3,14 @@ package s3
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ferrydr/ferry/gateways/s3/s3api"
 	"github.com/ferrydr/ferry/gateways/s3/s3err"
+	"github.com/ferrydr/ferry/journal/journalpb"
 	"github.com/ferrydr/ferry/raftstore"
 )
 
@@ -36,8 +40,28 @@ func (g *Gateway) createBucket(q *request) error {
 	if lc := c.LocationConstraint; lc != "" && lc != g.cfg.Region {
 		return s3err.ErrInvalidArgument.With("The location constraint %q is not this site's region %q.", lc, g.cfg.Region)
 	}
+	lockHeader := strings.ToLower(strings.TrimSpace(q.r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled")))
+	if lockHeader != "" && lockHeader != "true" && lockHeader != "false" {
+		return s3err.ErrInvalidArgument.With("x-amz-bucket-object-lock-enabled must be true or false.")
+	}
 	if err := g.node.CreateBucket(q.r.Context(), q.bucket, q.principal); err != nil {
 		return err
+	}
+	if lockHeader == "true" {
+		// Object lock needs versioning; both are set right after the
+		// bucket is created (three events: a failure in between leaves a
+		// bucket the client can configure again with the same requests).
+		ctx := q.r.Context()
+		if err := g.node.SetBucketConfig(ctx, q.bucket, raftstore.ConfigVersioning, []byte(raftstore.VersioningEnabled), q.principal); err != nil {
+			return err
+		}
+		doc, err := proto.Marshal(&journalpb.BucketObjectLock{Enabled: true})
+		if err != nil {
+			return err
+		}
+		if err := g.node.SetBucketConfig(ctx, q.bucket, raftstore.ConfigObjectLock, doc, q.principal); err != nil {
+			return err
+		}
 	}
 	q.w.Header().Set("Location", "/"+q.bucket)
 	q.w.WriteHeader(http.StatusOK)
@@ -46,7 +70,7 @@ func (g *Gateway) createBucket(q *request) error {
 
 // bucketExists returns nil or an error wrapping raftstore.ErrNoSuchBucket.
 func (g *Gateway) bucketExists(q *request) error {
-	_, _, err := g.node.ListObjects(q.r.Context(), q.bucket, "", "", 1)
+	_, err := g.node.BucketConfig(q.r.Context(), q.bucket, raftstore.ConfigVersioning)
 	return err
 }
 
@@ -78,13 +102,6 @@ func (g *Gateway) getBucketLocation(q *request) error {
 	return writeXML(q, s3api.LocationConstraint{Region: region})
 }
 
-func (g *Gateway) getBucketVersioning(q *request) error {
-	if err := g.bucketExists(q); err != nil {
-		return err
-	}
-	return writeXML(q, s3api.VersioningConfiguration{})
-}
-
 // deleteObjects is DeleteObjects: each key is deleted on its own (one event
 // each); a key that does not exist counts as deleted, as in S3.
 func (g *Gateway) deleteObjects(q *request) error {
@@ -106,32 +123,42 @@ func (g *Gateway) deleteObjects(q *request) error {
 	if err := g.bucketExists(q); err != nil {
 		return err
 	}
+	bypass, err := g.bypass(q)
+	if err != nil {
+		return err
+	}
 	var res s3api.DeleteResult
 	for _, o := range d.Objects {
-		switch {
-		case s3api.ValidObjectKey(o.Key) != nil:
-			res.Errors = append(res.Errors, s3api.NewDeleteError(o.Key, o.VersionID, s3api.ValidObjectKey(o.Key)))
-			continue
-		case o.VersionID != "" && o.VersionID != "null":
-			res.Errors = append(res.Errors, s3api.NewDeleteError(o.Key, o.VersionID, s3err.ErrNoSuchVersion))
+		if err := s3api.ValidObjectKey(o.Key); err != nil {
+			res.Errors = append(res.Errors, s3api.NewDeleteError(o.Key, o.VersionID, err))
 			continue
 		}
-		var ifMatch []byte
+		req := raftstore.DeleteRequest{Bucket: q.bucket, Key: o.Key, VersionID: o.VersionID, BypassGovernance: bypass, Principal: q.principal}
 		if o.ETag != "" {
 			m, ok := md5FromETag(string(o.ETag))
 			if !ok {
 				res.Errors = append(res.Errors, s3api.NewDeleteError(o.Key, o.VersionID, s3err.ErrPreconditionFailed))
 				continue
 			}
-			ifMatch = m
+			req.IfMatchMD5 = m
 		}
-		_, err := g.node.DeleteObject(q.r.Context(), q.bucket, o.Key, ifMatch, q.principal)
-		if err != nil && !errors.Is(err, raftstore.ErrNoSuchKey) {
+		out, err := g.node.DeleteVersion(q.r.Context(), req)
+		switch {
+		case errors.Is(err, raftstore.ErrNoSuchKey), errors.Is(err, raftstore.ErrNoSuchVersion):
+			out = nil
+		case err != nil:
 			res.Errors = append(res.Errors, s3api.NewDeleteError(o.Key, o.VersionID, toS3(err)))
 			continue
 		}
 		if !d.Quiet {
-			res.Deleted = append(res.Deleted, s3api.DeletedObject{Key: o.Key, VersionID: o.VersionID})
+			del := s3api.DeletedObject{Key: o.Key, VersionID: o.VersionID}
+			if out.GetDeleteMarker() {
+				del.DeleteMarker = true
+				if o.VersionID == "" {
+					del.DeleteMarkerVersionID = out.GetVersionId()
+				}
+			}
+			res.Deleted = append(res.Deleted, del)
 		}
 	}
 	return writeXML(q, res)

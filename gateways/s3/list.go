@@ -148,3 +148,74 @@ func (g *Gateway) listObjectsV2(q *request) error {
 	}
 	return writeXML(q, res)
 }
+
+// listObjectVersions is ListObjectVersions: every version and delete
+// marker, by key and newest first, rolled up at the delimiter.
+func (g *Gateway) listObjectVersions(q *request) error {
+	enc, err := s3api.ParseEncodingType(q.query.Get("encoding-type"))
+	if err != nil {
+		return err
+	}
+	maxKeys, err := s3api.ParseMaxKeys(q.query.Get("max-keys"))
+	if err != nil {
+		return err
+	}
+	prefix, delimiter := q.query.Get("prefix"), q.query.Get("delimiter")
+	keyMarker, versionMarker := q.query.Get("key-marker"), q.query.Get("version-id-marker")
+	if versionMarker != "" && keyMarker == "" {
+		return s3err.ErrInvalidArgument.With("A version-id marker cannot be specified without a key marker.")
+	}
+	res := s3api.ListVersionsResult{
+		Name: q.bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIDMarker: versionMarker, MaxKeys: maxKeys,
+		Delimiter: delimiter, EncodingType: enc,
+	}
+	if maxKeys == 0 {
+		if err := g.bucketExists(q); err != nil {
+			return err
+		}
+		return writeXML(q, res)
+	}
+	cursorKey, cursorVersion := resumeAfter(keyMarker, prefix, delimiter), versionMarker
+	count := 0
+	var lastKey, lastVersion string
+	for {
+		batch, more, err := g.node.ListVersions(q.r.Context(), q.bucket, prefix, cursorKey, cursorVersion, raftstore.MaxListLimit)
+		if err != nil {
+			return err
+		}
+		regroup := false
+		for _, o := range batch {
+			key := o.GetKey()
+			if count == maxKeys {
+				res.IsTruncated = true
+				res.NextKeyMarker, res.NextVersionIDMarker = lastKey, lastVersion
+				return writeXML(q, res)
+			}
+			if delimiter != "" {
+				if i := strings.Index(key[len(prefix):], delimiter); i >= 0 {
+					cp := key[:len(prefix)+i+len(delimiter)]
+					res.CommonPrefixes = append(res.CommonPrefixes, s3api.CommonPrefix{Prefix: cp})
+					count++
+					lastKey, lastVersion = cp, ""
+					cursorKey, cursorVersion = skipGroup(cp), ""
+					regroup = true
+					break
+				}
+			}
+			v := s3api.ObjectVersion{
+				IsDeleteMarker: o.GetDeleteMarker(), Key: key, VersionID: o.GetVersionId(), IsLatest: o.GetIsLatest(),
+				LastModified: s3api.Timestamp(time.Unix(0, o.GetMtimeUnixNanos())), Owner: g.owner(q),
+			}
+			if !o.GetDeleteMarker() {
+				v.ETag, v.Size, v.StorageClass = s3api.ETag(etagOf(o)), o.GetSize(), s3api.StorageStandard
+			}
+			res.Versions = append(res.Versions, v)
+			count++
+			lastKey, lastVersion = key, o.GetVersionId()
+			cursorKey, cursorVersion = key, o.GetVersionId()
+		}
+		if !regroup && !more {
+			return writeXML(q, res)
+		}
+	}
+}

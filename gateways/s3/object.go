@@ -13,6 +13,7 @@ import (
 	"github.com/ferrydr/ferry/gateways/s3/s3api"
 	"github.com/ferrydr/ferry/gateways/s3/s3err"
 	"github.com/ferrydr/ferry/gateways/s3/sigv4"
+	"github.com/ferrydr/ferry/journal/journalpb"
 	"github.com/ferrydr/ferry/raftstore"
 	"github.com/ferrydr/ferry/raftstore/nodepb"
 )
@@ -58,10 +59,24 @@ func metaFromInfo(info *nodepb.ObjectInfo) s3api.ObjectMeta {
 	return m
 }
 
-func etagOf(info *nodepb.ObjectInfo) string { return hex.EncodeToString(info.GetMd5()) }
+// etagOf is the S3 ETag of an object: the MD5 of its content, or for a
+// multipart object the MD5 of its parts' MD5s and the number of parts.
+func etagOf(info *nodepb.ObjectInfo) string {
+	e := hex.EncodeToString(info.GetMd5())
+	if info.GetParts() > 0 {
+		e += fmt.Sprintf("-%d", info.GetParts())
+	}
+	return e
+}
 
+// md5FromETag returns the MD5 an ETag (quoted or not, single or
+// multipart) carries.
 func md5FromETag(etag string) ([]byte, bool) {
-	b, err := hex.DecodeString(s3api.UnquoteETag(etag))
+	e := s3api.UnquoteETag(etag)
+	if i := strings.IndexByte(e, '-'); i >= 0 {
+		e = e[:i]
+	}
+	b, err := hex.DecodeString(e)
 	return b, err == nil && len(b) == 16
 }
 
@@ -95,14 +110,9 @@ func drain(r io.Reader) error {
 	return err
 }
 
-// errUnsupportedWrite refuses object features this gateway does not have
-// yet, rather than ignoring what the client asked for.
+// unsupportedWrite refuses object features this gateway does not have,
+// rather than ignoring what the client asked for.
 func unsupportedWrite(h http.Header) error {
-	for _, name := range []string{"X-Amz-Tagging", "X-Amz-Object-Lock-Mode", "X-Amz-Object-Lock-Retain-Until-Date", "X-Amz-Object-Lock-Legal-Hold"} {
-		if h.Get(name) != "" {
-			return s3err.ErrNotImplemented.With("The %s header is not implemented by this gateway yet.", name)
-		}
-	}
 	if sse := h.Get("X-Amz-Server-Side-Encryption"); sse != "" {
 		return s3err.ErrNotImplemented.With("Server-side encryption %q is not implemented by this gateway.", sse)
 	}
@@ -154,14 +164,114 @@ func (g *Gateway) putObject(q *request) error {
 	if err := writePreconditions(q.r.Header, hdr); err != nil {
 		return err
 	}
+	if err := g.writeAttributes(q, hdr); err != nil {
+		return err
+	}
 	info, err := g.node.PutObject(q.r.Context(), hdr, body)
 	if err != nil {
 		return err
 	}
 	g.writeChecksums(q, body)
 	q.w.Header().Set("ETag", s3api.QuoteETag(etagOf(info)))
+	setVersionHeader(q.w.Header(), info.GetVersionId())
 	q.w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// writeAttributes reads the tagging and object lock headers of a write.
+func (g *Gateway) writeAttributes(q *request, hdr *nodepb.PutObjectHeader) error {
+	if v := q.r.Header.Get("X-Amz-Tagging"); v != "" {
+		tags, err := s3api.ParseTaggingHeader(v)
+		if err != nil {
+			return err
+		}
+		hdr.Tags = tagsToMap(tags)
+	}
+	lh, err := s3api.ParseObjectLockHeaders(q.r.Header)
+	if err != nil {
+		return err
+	}
+	if lh.Mode != "" || lh.LegalHold != "" {
+		if !lh.RetainUntilDate.IsZero() && !lh.RetainUntilDate.After(g.now()) {
+			return s3err.ErrInvalidArgument.With("The retain until date must be in the future!")
+		}
+		hdr.Lock = &journalpb.ObjectLock{Mode: string(lh.Mode), LegalHold: lh.LegalHold == s3api.LegalHoldOn}
+		if lh.Mode != "" {
+			hdr.Lock.RetainUntilNanos = lh.RetainUntilDate.UnixNano()
+		}
+	}
+	return nil
+}
+
+// setVersionHeader sets x-amz-version-id, except for the null version of
+// a bucket that does not version, which S3 does not name.
+func setVersionHeader(h http.Header, id string) {
+	if id != "" && id != raftstore.NullVersion {
+		h.Set("X-Amz-Version-Id", id)
+	}
+}
+
+func tagsToMap(tags []s3api.Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
+}
+
+// writeObjectHeaders sets the version, lock, tagging and replication
+// headers of a GET or HEAD.
+func writeObjectHeaders(h http.Header, info *nodepb.ObjectInfo) {
+	setVersionHeader(h, info.GetVersionId())
+	if l := info.GetLock(); l != nil {
+		lh := s3api.ObjectLockHeaders{Mode: s3api.RetentionMode(l.GetMode())}
+		if l.GetMode() != "" {
+			lh.RetainUntilDate = time.Unix(0, l.GetRetainUntilNanos()).UTC()
+		}
+		if l.GetLegalHold() {
+			lh.LegalHold = s3api.LegalHoldOn
+		}
+		lh.WriteHeaders(h)
+	}
+	if n := len(info.GetTags()); n > 0 {
+		h.Set("X-Amz-Tagging-Count", fmt.Sprint(n))
+	}
+	if rs := info.GetReplicationStatus(); rs != "" {
+		h.Set("X-Amz-Replication-Status", rs)
+	}
+	if p := info.GetParts(); p > 0 {
+		h.Set("X-Amz-Mp-Parts-Count", fmt.Sprint(p))
+	}
+}
+
+// markerError answers a request that met a delete marker: S3 names the
+// marker in headers beside the 404 (current) or 405 (by version id).
+func markerError(q *request, info *nodepb.ObjectInfo, err error) error {
+	if info == nil || !info.GetDeleteMarker() {
+		return err
+	}
+	q.w.Header().Set("X-Amz-Delete-Marker", "true")
+	setVersionHeader(q.w.Header(), info.GetVersionId())
+	if errors.Is(err, raftstore.ErrDeleteMarker) {
+		q.w.Header().Set("Last-Modified", s3api.FormatHTTPTime(time.Unix(0, info.GetMtimeUnixNanos())))
+		return s3err.ErrMethodNotAllowed.With("The specified method is not allowed against a delete marker.").Wrap(err)
+	}
+	return err
+}
+
+// versionParam returns the versionId query parameter ("null" included).
+func versionParam(q *request) (string, error) {
+	if !q.query.Has("versionId") {
+		return "", nil
+	}
+	v := q.query.Get("versionId")
+	if err := s3api.ValidVersionID(v); err != nil || v == "" {
+		return "", s3err.ErrInvalidArgument.With("Invalid version id specified.")
+	}
+	return v, nil
 }
 
 // writeChecksums echoes the checksum the client asked for.
@@ -179,13 +289,17 @@ var errChanged = errors.New("s3: object changed during the read")
 
 func (g *Gateway) getObject(q *request) error {
 	ctx := q.r.Context()
+	version, err := versionParam(q)
+	if err != nil {
+		return err
+	}
 	for range 5 {
-		info, err := g.node.HeadObject(ctx, q.bucket, q.key)
+		info, err := g.node.HeadVersion(ctx, q.bucket, q.key, version)
 		if err != nil {
-			return err
+			return markerError(q, info, err)
 		}
 		if q.query.Has("partNumber") && q.query.Get("partNumber") != "1" {
-			return s3err.ErrInvalidPart.With("The object is not a multipart upload; only part 1 exists.")
+			return s3err.ErrInvalidPart.With("Reading by part number is served for part 1 of single-part objects only; read by range.")
 		}
 		etag := etagOf(info)
 		mtime := time.Unix(0, info.GetMtimeUnixNanos())
@@ -217,6 +331,7 @@ func (g *Gateway) getObject(q *request) error {
 			}
 			h := q.w.Header()
 			meta.WriteHeaders(h)
+			writeObjectHeaders(h, info)
 			h.Set("ETag", s3api.QuoteETag(etag))
 			h.Set("Last-Modified", s3api.FormatHTTPTime(mtime))
 			h.Set("Accept-Ranges", "bytes")
@@ -233,7 +348,7 @@ func (g *Gateway) getObject(q *request) error {
 			return writeHeaders(info)
 		}
 		cw := &countingWriter{w: q.w}
-		err = g.node.GetObject(ctx, q.bucket, q.key, off, n, cw, writeHeaders)
+		err = g.node.GetVersion(ctx, q.bucket, q.key, version, off, n, cw, writeHeaders)
 		switch {
 		case errors.Is(err, errChanged):
 			continue
@@ -276,23 +391,58 @@ func (c *countingWriter) wroteHeader() bool {
 }
 
 func (g *Gateway) deleteObject(q *request) error {
-	var ifMatch []byte
+	req := raftstore.DeleteRequest{Bucket: q.bucket, Key: q.key, Principal: q.principal}
 	if v := q.r.Header.Get("If-Match"); v != "" {
 		m, ok := md5FromETag(v)
 		if !ok {
 			return s3err.ErrPreconditionFailed
 		}
-		ifMatch = m
+		req.IfMatchMD5 = m
 	}
-	_, err := g.node.DeleteObject(q.r.Context(), q.bucket, q.key, ifMatch, q.principal)
-	if err != nil && !errors.Is(err, raftstore.ErrNoSuchKey) {
+	var err error
+	if req.VersionID, err = versionParam(q); err != nil {
 		return err
 	}
-	if errors.Is(err, raftstore.ErrNoSuchKey) && ifMatch != nil {
+	if req.BypassGovernance, err = g.bypass(q); err != nil {
+		return err
+	}
+	out, err := g.node.DeleteVersion(q.r.Context(), req)
+	switch {
+	case errors.Is(err, raftstore.ErrNoSuchKey) && req.IfMatchMD5 != nil:
 		return s3err.ErrNoSuchKey
+	case errors.Is(err, raftstore.ErrNoSuchKey), errors.Is(err, raftstore.ErrNoSuchVersion) && req.VersionID != "":
+		// Deleting what is not there succeeds, as in S3.
+	case err != nil:
+		return err
+	default:
+		setVersionHeader(q.w.Header(), out.GetVersionId())
+		if out.GetVersionId() == raftstore.NullVersion && req.VersionID != "" {
+			q.w.Header().Set("X-Amz-Version-Id", raftstore.NullVersion)
+		}
+		if out.GetDeleteMarker() {
+			q.w.Header().Set("X-Amz-Delete-Marker", "true")
+		}
 	}
 	q.w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// bypass reads x-amz-bypass-governance-retention; only administrators
+// may bypass a GOVERNANCE retention (the permission AWS calls
+// s3:BypassGovernanceRetention).
+func (g *Gateway) bypass(q *request) (bool, error) {
+	lh, err := s3api.ParseObjectLockHeaders(http.Header{"X-Amz-Bypass-Governance-Retention": q.r.Header.Values("X-Amz-Bypass-Governance-Retention")})
+	if err != nil || !lh.BypassGovernance {
+		return false, err
+	}
+	admin, err := g.node.IsAdmin(q.r.Context(), q.principal)
+	if err != nil {
+		return false, err
+	}
+	if !admin {
+		return false, s3err.ErrAccessDenied.With("Only administrators may bypass a GOVERNANCE retention.")
+	}
+	return true, nil
 }
 
 // copyObject is CopyObject: the source's bytes stream into a new put of the
@@ -305,10 +455,11 @@ func (g *Gateway) copyObject(q *request) error {
 	if err != nil {
 		return err
 	}
-	if src.VersionID != "" && src.VersionID != "null" {
-		return s3err.ErrNoSuchVersion
-	}
 	directive, err := s3api.ParseDirective(q.r.Header.Get("X-Amz-Metadata-Directive"))
+	if err != nil {
+		return err
+	}
+	tagDirective, err := s3api.ParseDirective(q.r.Header.Get("X-Amz-Tagging-Directive"))
 	if err != nil {
 		return err
 	}
@@ -316,23 +467,19 @@ func (g *Gateway) copyObject(q *request) error {
 		return err
 	}
 	ctx := q.r.Context()
-	info, err := g.node.HeadObject(ctx, src.Bucket, src.Key)
+	info, err := g.copySource(q, src)
 	if err != nil {
 		return err
 	}
 	if info.GetSize() > MaxPutSize {
 		return s3err.ErrInvalidRequest.With("The source is larger than 5 GiB; copy it with UploadPartCopy.")
 	}
-	etag, mtime := etagOf(info), time.Unix(0, info.GetMtimeUnixNanos())
-	if err := s3api.EvalCopySourceConditions(q.r.Header, etag, mtime); err != nil {
-		return err
-	}
 	meta := metaFromInfo(info)
 	if directive == s3api.DirectiveReplace {
 		if meta, err = s3api.ParseObjectMeta(q.r.Header); err != nil {
 			return err
 		}
-	} else if src.Bucket == q.bucket && src.Key == q.key {
+	} else if src.Bucket == q.bucket && src.Key == q.key && src.VersionID == "" && tagDirective == s3api.DirectiveCopy {
 		return s3err.ErrInvalidRequest.With("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	hdr := &nodepb.PutObjectHeader{
@@ -342,11 +489,64 @@ func (g *Gateway) copyObject(q *request) error {
 	if err := writePreconditions(q.r.Header, hdr); err != nil {
 		return err
 	}
+	if tagDirective == s3api.DirectiveCopy {
+		hdr.Tags = info.GetTags()
+	} else if v := q.r.Header.Get("X-Amz-Tagging"); v != "" {
+		tags, err := s3api.ParseTaggingHeader(v)
+		if err != nil {
+			return err
+		}
+		hdr.Tags = tagsToMap(tags)
+	}
+	saveTags := hdr.Tags
+	if err := g.writeAttributes(q, hdr); err != nil {
+		return err
+	}
+	hdr.Tags = saveTags
+	var out *nodepb.ObjectInfo
+	err = g.copyStream(q, src, info, 0, -1, func(r io.Reader) (err error) {
+		out, err = g.node.PutObject(ctx, hdr, r)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	setVersionHeader(q.w.Header(), out.GetVersionId())
+	if src.VersionID != "" || info.GetVersionId() != raftstore.NullVersion {
+		q.w.Header().Set("X-Amz-Copy-Source-Version-Id", info.GetVersionId())
+	}
+	return writeXML(q, s3api.CopyObjectResult{
+		ETag: s3api.ETag(etagOf(out)), LastModified: s3api.Timestamp(time.Unix(0, out.GetMtimeUnixNanos())),
+	})
+}
+
+// copySource describes the source of a copy and checks the copy-source
+// conditions against it.
+func (g *Gateway) copySource(q *request, src s3api.CopySource) (*nodepb.ObjectInfo, error) {
+	info, err := g.node.HeadVersion(q.r.Context(), src.Bucket, src.Key, src.VersionID)
+	if err != nil {
+		if info.GetDeleteMarker() {
+			return nil, s3err.ErrInvalidRequest.With("The source of a copy cannot be a delete marker.").Wrap(err)
+		}
+		return nil, err
+	}
+	etag, mtime := etagOf(info), time.Unix(0, info.GetMtimeUnixNanos())
+	if err := s3api.EvalCopySourceConditions(q.r.Header, etag, mtime); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// copyStream streams bytes [off, off+n) of the source version info
+// describes into sink (n -1: to the end); nothing is buffered whole. A
+// source replaced meanwhile fails the copy.
+func (g *Gateway) copyStream(q *request, src s3api.CopySource, info *nodepb.ObjectInfo, off, n int64, sink func(io.Reader) error) error {
+	ctx := q.r.Context()
 	pr, pw := io.Pipe()
 	var wg sync.WaitGroup
 	var readErr error
 	wg.Go(func() {
-		readErr = g.node.GetObject(ctx, src.Bucket, src.Key, 0, -1, pw, func(cur *nodepb.ObjectInfo) error {
+		readErr = g.node.GetVersion(ctx, src.Bucket, src.Key, src.VersionID, off, n, pw, func(cur *nodepb.ObjectInfo) error {
 			if cur.GetIndex() != info.GetIndex() {
 				return s3err.ErrPreconditionFailed.With("The source object changed during the copy.")
 			}
@@ -354,16 +554,11 @@ func (g *Gateway) copyObject(q *request) error {
 		})
 		pw.CloseWithError(readErr) // nil closes with EOF
 	})
-	out, err := g.node.PutObject(ctx, hdr, pr)
+	err := sink(pr)
 	pr.CloseWithError(errors.New("s3: copy destination stopped reading"))
 	wg.Wait()
 	if readErr != nil {
 		return readErr
 	}
-	if err != nil {
-		return err
-	}
-	return writeXML(q, s3api.CopyObjectResult{
-		ETag: s3api.ETag(etagOf(out)), LastModified: s3api.Timestamp(time.Unix(0, out.GetMtimeUnixNanos())),
-	})
+	return err
 }

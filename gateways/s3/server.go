@@ -42,6 +42,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one line per failed request; nil is silent.
 	Logger *slog.Logger
+	// MinPartSize is the smallest part but the last that a multipart
+	// completion accepts. Default (0): raftstore.MinPartSize, 5 MiB, as S3.
+	MinPartSize int64
 }
 
 // DefaultConfig returns a Config with every default filled in; Lookup
@@ -170,6 +173,20 @@ func toS3(err error) *s3err.Error {
 		return s3err.ErrBucketNotEmpty.Wrap(err)
 	case errors.Is(err, raftstore.ErrPrecondition):
 		return s3err.ErrPreconditionFailed.Wrap(err)
+	case errors.Is(err, raftstore.ErrNoSuchVersion):
+		return s3err.ErrNoSuchVersion.Wrap(err)
+	case errors.Is(err, raftstore.ErrNoSuchUpload):
+		return s3err.ErrNoSuchUpload.Wrap(err)
+	case errors.Is(err, raftstore.ErrInvalidPart):
+		return s3err.ErrInvalidPart.Wrap(err)
+	case errors.Is(err, raftstore.ErrInvalidPartOrder):
+		return s3err.ErrInvalidPartOrder.Wrap(err)
+	case errors.Is(err, raftstore.ErrEntityTooSmall):
+		return s3err.ErrEntityTooSmall.Wrap(err)
+	case errors.Is(err, raftstore.ErrLocked):
+		return s3err.ErrAccessDenied.With("%v", err).Wrap(err)
+	case errors.Is(err, raftstore.ErrDeleteMarker):
+		return s3err.ErrMethodNotAllowed.Wrap(err)
 	case errors.Is(err, raftstore.ErrInvalidArgument):
 		return s3err.ErrInvalidArgument.With("%v", err).Wrap(err)
 	case errors.Is(err, raftstore.ErrNotLeader), errors.Is(err, raftstore.ErrUnavailable),
@@ -225,10 +242,9 @@ func (g *Gateway) serve(q *request) error {
 // bucket or object operation.
 var unsupportedSubresources = []string{
 	"accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering", "inventory",
-	"lifecycle", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy",
-	"policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention",
-	"legal-hold", "select", "tagging", "torrent", "uploads", "uploadId", "versions", "website",
-	"attributes",
+	"logging", "metrics", "notification", "ownershipControls", "policy",
+	"policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
+	"select", "torrent", "website", "attributes",
 }
 
 func (q *request) unsupported() error {
@@ -240,15 +256,30 @@ func (q *request) unsupported() error {
 	return nil
 }
 
+// method picks the handler of q's method; others are MethodNotAllowed.
+func method(q *request, handlers map[string]func(*request) error) error {
+	if h, ok := handlers[q.r.Method]; ok {
+		return h(q)
+	}
+	return s3err.ErrMethodNotAllowed
+}
+
 func (g *Gateway) routeBucket(q *request) error {
 	switch {
 	case q.query.Has("location") && q.r.Method == http.MethodGet:
 		return g.getBucketLocation(q)
 	case q.query.Has("versioning"):
-		if q.r.Method == http.MethodGet {
-			return g.getBucketVersioning(q)
-		}
-		return s3err.ErrNotImplemented.With("Versioning cannot be enabled by this gateway yet.")
+		return method(q, map[string]func(*request) error{http.MethodGet: g.getBucketVersioning, http.MethodPut: g.putBucketVersioning})
+	case q.query.Has("object-lock"):
+		return method(q, map[string]func(*request) error{http.MethodGet: g.getObjectLockConfig, http.MethodPut: g.putObjectLockConfig})
+	case q.query.Has("lifecycle"):
+		return method(q, map[string]func(*request) error{http.MethodGet: g.getLifecycle, http.MethodPut: g.putLifecycle, http.MethodDelete: g.deleteLifecycle})
+	case q.query.Has("tagging"):
+		return method(q, map[string]func(*request) error{http.MethodGet: g.getBucketTagging, http.MethodPut: g.putBucketTagging, http.MethodDelete: g.deleteBucketTagging})
+	case q.query.Has("versions"):
+		return method(q, map[string]func(*request) error{http.MethodGet: g.listObjectVersions})
+	case q.query.Has("uploads"):
+		return method(q, map[string]func(*request) error{http.MethodGet: g.listMultipartUploads})
 	case q.query.Has("delete") && q.r.Method == http.MethodPost:
 		return g.deleteObjects(q)
 	}
@@ -272,11 +303,23 @@ func (g *Gateway) routeBucket(q *request) error {
 }
 
 func (g *Gateway) routeObject(q *request) error {
+	switch {
+	case q.query.Has("uploads"):
+		return method(q, map[string]func(*request) error{http.MethodPost: g.createMultipartUpload})
+	case q.query.Has("uploadId"):
+		return method(q, map[string]func(*request) error{
+			http.MethodPut: g.uploadPart, http.MethodPost: g.completeMultipartUpload,
+			http.MethodDelete: g.abortMultipartUpload, http.MethodGet: g.listParts,
+		})
+	case q.query.Has("tagging"):
+		return method(q, map[string]func(*request) error{http.MethodGet: g.getObjectTagging, http.MethodPut: g.putObjectTagging, http.MethodDelete: g.deleteObjectTagging})
+	case q.query.Has("retention"):
+		return method(q, map[string]func(*request) error{http.MethodGet: g.getObjectRetention, http.MethodPut: g.putObjectRetention})
+	case q.query.Has("legal-hold"):
+		return method(q, map[string]func(*request) error{http.MethodGet: g.getObjectLegalHold, http.MethodPut: g.putObjectLegalHold})
+	}
 	if err := q.unsupported(); err != nil {
 		return err
-	}
-	if v := q.query.Get("versionId"); v != "" && v != "null" {
-		return s3err.ErrNoSuchVersion.With("Versioning is not enabled on this gateway yet; the only version is \"null\".")
 	}
 	switch q.r.Method {
 	case http.MethodPut:

@@ -30,22 +30,27 @@ const (
 type Kind int32
 
 const (
-	Kind_KIND_UNSPECIFIED Kind = 0
-	Kind_OBJECT_PUT       Kind = 1
-	Kind_OBJECT_DELETE    Kind = 2
-	Kind_BUCKET_CREATE    Kind = 3
-	Kind_BUCKET_DELETE    Kind = 4
-	Kind_BUCKET_CONFIG    Kind = 5
-	Kind_USER_PUT         Kind = 6
-	Kind_USER_DELETE      Kind = 7
-	Kind_KEY_PUT          Kind = 8
-	Kind_KEY_DELETE       Kind = 9
-	Kind_VOLUME_WRITE     Kind = 10
-	Kind_VOLUME_TRIM      Kind = 11
-	Kind_SNAPSHOT_CREATE  Kind = 12
-	Kind_ROLE_CHANGE      Kind = 13
-	Kind_NODE_REGISTER    Kind = 14
-	Kind_POOL_CREATE      Kind = 15
+	Kind_KIND_UNSPECIFIED   Kind = 0
+	Kind_OBJECT_PUT         Kind = 1
+	Kind_OBJECT_DELETE      Kind = 2
+	Kind_BUCKET_CREATE      Kind = 3
+	Kind_BUCKET_DELETE      Kind = 4
+	Kind_BUCKET_CONFIG      Kind = 5
+	Kind_USER_PUT           Kind = 6
+	Kind_USER_DELETE        Kind = 7
+	Kind_KEY_PUT            Kind = 8
+	Kind_KEY_DELETE         Kind = 9
+	Kind_VOLUME_WRITE       Kind = 10
+	Kind_VOLUME_TRIM        Kind = 11
+	Kind_SNAPSHOT_CREATE    Kind = 12
+	Kind_ROLE_CHANGE        Kind = 13
+	Kind_NODE_REGISTER      Kind = 14
+	Kind_POOL_CREATE        Kind = 15
+	Kind_MULTIPART_CREATE   Kind = 16
+	Kind_MULTIPART_PART     Kind = 17
+	Kind_MULTIPART_COMPLETE Kind = 18
+	Kind_MULTIPART_ABORT    Kind = 19
+	Kind_OBJECT_UPDATE      Kind = 20
 )
 
 // Enum value maps for Kind.
@@ -67,24 +72,34 @@ var (
 		13: "ROLE_CHANGE",
 		14: "NODE_REGISTER",
 		15: "POOL_CREATE",
+		16: "MULTIPART_CREATE",
+		17: "MULTIPART_PART",
+		18: "MULTIPART_COMPLETE",
+		19: "MULTIPART_ABORT",
+		20: "OBJECT_UPDATE",
 	}
 	Kind_value = map[string]int32{
-		"KIND_UNSPECIFIED": 0,
-		"OBJECT_PUT":       1,
-		"OBJECT_DELETE":    2,
-		"BUCKET_CREATE":    3,
-		"BUCKET_DELETE":    4,
-		"BUCKET_CONFIG":    5,
-		"USER_PUT":         6,
-		"USER_DELETE":      7,
-		"KEY_PUT":          8,
-		"KEY_DELETE":       9,
-		"VOLUME_WRITE":     10,
-		"VOLUME_TRIM":      11,
-		"SNAPSHOT_CREATE":  12,
-		"ROLE_CHANGE":      13,
-		"NODE_REGISTER":    14,
-		"POOL_CREATE":      15,
+		"KIND_UNSPECIFIED":   0,
+		"OBJECT_PUT":         1,
+		"OBJECT_DELETE":      2,
+		"BUCKET_CREATE":      3,
+		"BUCKET_DELETE":      4,
+		"BUCKET_CONFIG":      5,
+		"USER_PUT":           6,
+		"USER_DELETE":        7,
+		"KEY_PUT":            8,
+		"KEY_DELETE":         9,
+		"VOLUME_WRITE":       10,
+		"VOLUME_TRIM":        11,
+		"SNAPSHOT_CREATE":    12,
+		"ROLE_CHANGE":        13,
+		"NODE_REGISTER":      14,
+		"POOL_CREATE":        15,
+		"MULTIPART_CREATE":   16,
+		"MULTIPART_PART":     17,
+		"MULTIPART_COMPLETE": 18,
+		"MULTIPART_ABORT":    19,
+		"OBJECT_UPDATE":      20,
 	}
 )
 
@@ -207,6 +222,11 @@ type Event struct {
 	//	*Event_RoleChange
 	//	*Event_NodeRegister
 	//	*Event_PoolCreate
+	//	*Event_MultipartCreate
+	//	*Event_MultipartPart
+	//	*Event_MultipartComplete
+	//	*Event_MultipartAbort
+	//	*Event_ObjectUpdate
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -440,6 +460,51 @@ func (x *Event) GetPoolCreate() *PoolCreate {
 	return nil
 }
 
+func (x *Event) GetMultipartCreate() *MultipartCreate {
+	if x != nil {
+		if x, ok := x.Body.(*Event_MultipartCreate); ok {
+			return x.MultipartCreate
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMultipartPart() *MultipartPart {
+	if x != nil {
+		if x, ok := x.Body.(*Event_MultipartPart); ok {
+			return x.MultipartPart
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMultipartComplete() *MultipartComplete {
+	if x != nil {
+		if x, ok := x.Body.(*Event_MultipartComplete); ok {
+			return x.MultipartComplete
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMultipartAbort() *MultipartAbort {
+	if x != nil {
+		if x, ok := x.Body.(*Event_MultipartAbort); ok {
+			return x.MultipartAbort
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetObjectUpdate() *ObjectUpdate {
+	if x != nil {
+		if x, ok := x.Body.(*Event_ObjectUpdate); ok {
+			return x.ObjectUpdate
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -504,6 +569,26 @@ type Event_PoolCreate struct {
 	PoolCreate *PoolCreate `protobuf:"bytes,34,opt,name=pool_create,json=poolCreate,proto3,oneof"`
 }
 
+type Event_MultipartCreate struct {
+	MultipartCreate *MultipartCreate `protobuf:"bytes,35,opt,name=multipart_create,json=multipartCreate,proto3,oneof"`
+}
+
+type Event_MultipartPart struct {
+	MultipartPart *MultipartPart `protobuf:"bytes,36,opt,name=multipart_part,json=multipartPart,proto3,oneof"`
+}
+
+type Event_MultipartComplete struct {
+	MultipartComplete *MultipartComplete `protobuf:"bytes,37,opt,name=multipart_complete,json=multipartComplete,proto3,oneof"`
+}
+
+type Event_MultipartAbort struct {
+	MultipartAbort *MultipartAbort `protobuf:"bytes,38,opt,name=multipart_abort,json=multipartAbort,proto3,oneof"`
+}
+
+type Event_ObjectUpdate struct {
+	ObjectUpdate *ObjectUpdate `protobuf:"bytes,39,opt,name=object_update,json=objectUpdate,proto3,oneof"`
+}
+
 func (*Event_ObjectPut) isEvent_Body() {}
 
 func (*Event_ObjectDelete) isEvent_Body() {}
@@ -534,13 +619,27 @@ func (*Event_NodeRegister) isEvent_Body() {}
 
 func (*Event_PoolCreate) isEvent_Body() {}
 
+func (*Event_MultipartCreate) isEvent_Body() {}
+
+func (*Event_MultipartPart) isEvent_Body() {}
+
+func (*Event_MultipartComplete) isEvent_Body() {}
+
+func (*Event_MultipartAbort) isEvent_Body() {}
+
+func (*Event_ObjectUpdate) isEvent_Body() {}
+
 // ObjectPut creates or replaces an object (or adds a version).
 type ObjectPut struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	Bucket    string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
-	Key       string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
-	VersionId string                 `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
-	Size      int64                  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Bucket string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key    string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// The version this put creates. Empty in a proposal: the state machine
+	// sets it from the bucket's versioning state at commit ("null" when the
+	// bucket is not versioning, else an id derived from the event's HLC), so
+	// the journaled event names its version.
+	VersionId string `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	Size      int64  `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
 	// MD5 of the content, as S3 reports it in ETag for single-part uploads.
 	Md5         []byte            `protobuf:"bytes,5,opt,name=md5,proto3" json:"md5,omitempty"`
 	ContentType string            `protobuf:"bytes,6,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
@@ -551,9 +650,21 @@ type ObjectPut struct {
 	// carries where the shards are.
 	Manifest *Manifest `protobuf:"bytes,9,opt,name=manifest,proto3" json:"manifest,omitempty"`
 	// Conditional put: the current object must (not) exist with this md5.
-	Precondition  *Precondition `protobuf:"bytes,10,opt,name=precondition,proto3" json:"precondition,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Precondition *Precondition `protobuf:"bytes,10,opt,name=precondition,proto3" json:"precondition,omitempty"`
+	// A multipart object: its parts in order, each with its own payload
+	// (inline_data and manifest are then empty, and md5 is the MD5 of the
+	// parts' MD5s, which S3 reports as the ETag "<hex>-<number of parts>").
+	Parts []*Part `protobuf:"bytes,11,rep,name=parts,proto3" json:"parts,omitempty"`
+	// Object tags (S3 tagging), at most 10.
+	Tags map[string]string `protobuf:"bytes,12,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Object lock of this version. When the put carries none and the bucket
+	// has a default retention, the state machine fills it in at commit.
+	Lock *ObjectLock `protobuf:"bytes,13,opt,name=lock,proto3" json:"lock,omitempty"`
+	// Replication status S3 reports (PENDING, COMPLETED, FAILED, REPLICA);
+	// empty while the bucket has no replication rule.
+	ReplicationStatus string `protobuf:"bytes,14,opt,name=replication_status,json=replicationStatus,proto3" json:"replication_status,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ObjectPut) Reset() {
@@ -656,6 +767,175 @@ func (x *ObjectPut) GetPrecondition() *Precondition {
 	return nil
 }
 
+func (x *ObjectPut) GetParts() []*Part {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+func (x *ObjectPut) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ObjectPut) GetLock() *ObjectLock {
+	if x != nil {
+		return x.Lock
+	}
+	return nil
+}
+
+func (x *ObjectPut) GetReplicationStatus() string {
+	if x != nil {
+		return x.ReplicationStatus
+	}
+	return ""
+}
+
+// Part is one part of a multipart object.
+type Part struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Number        uint32                 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	Size          int64                  `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	Md5           []byte                 `protobuf:"bytes,3,opt,name=md5,proto3" json:"md5,omitempty"`
+	InlineData    []byte                 `protobuf:"bytes,4,opt,name=inline_data,json=inlineData,proto3" json:"inline_data,omitempty"`
+	Manifest      *Manifest              `protobuf:"bytes,5,opt,name=manifest,proto3" json:"manifest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Part) Reset() {
+	*x = Part{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Part) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Part) ProtoMessage() {}
+
+func (x *Part) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Part.ProtoReflect.Descriptor instead.
+func (*Part) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Part) GetNumber() uint32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *Part) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Part) GetMd5() []byte {
+	if x != nil {
+		return x.Md5
+	}
+	return nil
+}
+
+func (x *Part) GetInlineData() []byte {
+	if x != nil {
+		return x.InlineData
+	}
+	return nil
+}
+
+func (x *Part) GetManifest() *Manifest {
+	if x != nil {
+		return x.Manifest
+	}
+	return nil
+}
+
+// ObjectLock is the WORM state of one object version.
+type ObjectLock struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "GOVERNANCE" or "COMPLIANCE"; empty: no retention.
+	Mode string `protobuf:"bytes,1,opt,name=mode,proto3" json:"mode,omitempty"`
+	// Retention ends at this time (Unix nanoseconds); the state machine
+	// compares it with the HLC of the event asking to delete or shorten.
+	RetainUntilNanos int64 `protobuf:"varint,2,opt,name=retain_until_nanos,json=retainUntilNanos,proto3" json:"retain_until_nanos,omitempty"`
+	LegalHold        bool  `protobuf:"varint,3,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ObjectLock) Reset() {
+	*x = ObjectLock{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObjectLock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObjectLock) ProtoMessage() {}
+
+func (x *ObjectLock) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObjectLock.ProtoReflect.Descriptor instead.
+func (*ObjectLock) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ObjectLock) GetMode() string {
+	if x != nil {
+		return x.Mode
+	}
+	return ""
+}
+
+func (x *ObjectLock) GetRetainUntilNanos() int64 {
+	if x != nil {
+		return x.RetainUntilNanos
+	}
+	return 0
+}
+
+func (x *ObjectLock) GetLegalHold() bool {
+	if x != nil {
+		return x.LegalHold
+	}
+	return false
+}
+
 // Precondition guards a put or delete; the state machine evaluates it
 // against the replicated index, so a condition holds at commit time.
 type Precondition struct {
@@ -670,7 +950,7 @@ type Precondition struct {
 
 func (x *Precondition) Reset() {
 	*x = Precondition{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[3]
+	mi := &file_journal_journalpb_event_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +962,7 @@ func (x *Precondition) String() string {
 func (*Precondition) ProtoMessage() {}
 
 func (x *Precondition) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[3]
+	mi := &file_journal_journalpb_event_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +975,7 @@ func (x *Precondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Precondition.ProtoReflect.Descriptor instead.
 func (*Precondition) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{3}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Precondition) GetIfNoneMatchAny() bool {
@@ -732,7 +1012,7 @@ type Manifest struct {
 
 func (x *Manifest) Reset() {
 	*x = Manifest{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[4]
+	mi := &file_journal_journalpb_event_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +1024,7 @@ func (x *Manifest) String() string {
 func (*Manifest) ProtoMessage() {}
 
 func (x *Manifest) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[4]
+	mi := &file_journal_journalpb_event_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +1037,7 @@ func (x *Manifest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Manifest.ProtoReflect.Descriptor instead.
 func (*Manifest) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{4}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Manifest) GetPool() string {
@@ -809,6 +1089,79 @@ func (x *Manifest) GetIdKey() []byte {
 	return nil
 }
 
+// BucketObjectLock is a bucket's "object-lock" configuration document
+// (BucketConfig name "object-lock"). Once enabled it cannot be disabled,
+// and the bucket's versioning cannot be suspended.
+type BucketObjectLock struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Enabled bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// Default retention given to new versions that name none: a mode and a
+	// period of days or years (calendar years, UTC) from the put's HLC.
+	DefaultMode   string `protobuf:"bytes,2,opt,name=default_mode,json=defaultMode,proto3" json:"default_mode,omitempty"`
+	DefaultDays   uint32 `protobuf:"varint,3,opt,name=default_days,json=defaultDays,proto3" json:"default_days,omitempty"`
+	DefaultYears  uint32 `protobuf:"varint,4,opt,name=default_years,json=defaultYears,proto3" json:"default_years,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BucketObjectLock) Reset() {
+	*x = BucketObjectLock{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BucketObjectLock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BucketObjectLock) ProtoMessage() {}
+
+func (x *BucketObjectLock) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BucketObjectLock.ProtoReflect.Descriptor instead.
+func (*BucketObjectLock) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *BucketObjectLock) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *BucketObjectLock) GetDefaultMode() string {
+	if x != nil {
+		return x.DefaultMode
+	}
+	return ""
+}
+
+func (x *BucketObjectLock) GetDefaultDays() uint32 {
+	if x != nil {
+		return x.DefaultDays
+	}
+	return 0
+}
+
+func (x *BucketObjectLock) GetDefaultYears() uint32 {
+	if x != nil {
+		return x.DefaultYears
+	}
+	return 0
+}
+
 // ShardLocation names a disk on a node.
 type ShardLocation struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -820,7 +1173,7 @@ type ShardLocation struct {
 
 func (x *ShardLocation) Reset() {
 	*x = ShardLocation{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[5]
+	mi := &file_journal_journalpb_event_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1185,7 @@ func (x *ShardLocation) String() string {
 func (*ShardLocation) ProtoMessage() {}
 
 func (x *ShardLocation) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[5]
+	mi := &file_journal_journalpb_event_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1198,7 @@ func (x *ShardLocation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardLocation.ProtoReflect.Descriptor instead.
 func (*ShardLocation) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{5}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ShardLocation) GetNode() string {
@@ -876,7 +1229,7 @@ type Stripe struct {
 
 func (x *Stripe) Reset() {
 	*x = Stripe{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[6]
+	mi := &file_journal_journalpb_event_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +1241,7 @@ func (x *Stripe) String() string {
 func (*Stripe) ProtoMessage() {}
 
 func (x *Stripe) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[6]
+	mi := &file_journal_journalpb_event_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +1254,7 @@ func (x *Stripe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stripe.ProtoReflect.Descriptor instead.
 func (*Stripe) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{6}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Stripe) GetDataLen() uint32 {
@@ -918,19 +1271,28 @@ func (x *Stripe) GetShardIds() [][]byte {
 	return nil
 }
 
+// ObjectDelete deletes an object. Without version_id it removes the
+// current object of a bucket that never had versioning, and otherwise adds
+// a delete marker as the current version; with version_id it removes that
+// version for good.
 type ObjectDelete struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Bucket        string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
-	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
-	VersionId     string                 `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
-	Precondition  *Precondition          `protobuf:"bytes,4,opt,name=precondition,proto3" json:"precondition,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Bucket       string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key          string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId    string                 `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	Precondition *Precondition          `protobuf:"bytes,4,opt,name=precondition,proto3" json:"precondition,omitempty"`
+	// Set by the state machine when the delete added a delete marker: the
+	// marker's version id ("null" in a bucket whose versioning is suspended).
+	MarkerVersionId string `protobuf:"bytes,5,opt,name=marker_version_id,json=markerVersionId,proto3" json:"marker_version_id,omitempty"`
+	// Delete a GOVERNANCE-retained version (needs an administrator).
+	BypassGovernance bool `protobuf:"varint,6,opt,name=bypass_governance,json=bypassGovernance,proto3" json:"bypass_governance,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ObjectDelete) Reset() {
 	*x = ObjectDelete{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[7]
+	mi := &file_journal_journalpb_event_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -942,7 +1304,7 @@ func (x *ObjectDelete) String() string {
 func (*ObjectDelete) ProtoMessage() {}
 
 func (x *ObjectDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[7]
+	mi := &file_journal_journalpb_event_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -955,7 +1317,7 @@ func (x *ObjectDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectDelete.ProtoReflect.Descriptor instead.
 func (*ObjectDelete) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{7}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ObjectDelete) GetBucket() string {
@@ -986,6 +1348,514 @@ func (x *ObjectDelete) GetPrecondition() *Precondition {
 	return nil
 }
 
+func (x *ObjectDelete) GetMarkerVersionId() string {
+	if x != nil {
+		return x.MarkerVersionId
+	}
+	return ""
+}
+
+func (x *ObjectDelete) GetBypassGovernance() bool {
+	if x != nil {
+		return x.BypassGovernance
+	}
+	return false
+}
+
+// MultipartCreate starts a multipart upload. The upload id is chosen by
+// the proposer (random) and must be new.
+type MultipartCreate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bucket        string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	UploadId      string                 `protobuf:"bytes,3,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	ContentType   string                 `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Metadata      map[string]string      `protobuf:"bytes,5,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Tags          map[string]string      `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Lock          *ObjectLock            `protobuf:"bytes,7,opt,name=lock,proto3" json:"lock,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultipartCreate) Reset() {
+	*x = MultipartCreate{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultipartCreate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultipartCreate) ProtoMessage() {}
+
+func (x *MultipartCreate) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultipartCreate.ProtoReflect.Descriptor instead.
+func (*MultipartCreate) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MultipartCreate) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *MultipartCreate) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *MultipartCreate) GetUploadId() string {
+	if x != nil {
+		return x.UploadId
+	}
+	return ""
+}
+
+func (x *MultipartCreate) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *MultipartCreate) GetMetadata() map[string]string {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *MultipartCreate) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *MultipartCreate) GetLock() *ObjectLock {
+	if x != nil {
+		return x.Lock
+	}
+	return nil
+}
+
+// MultipartPart records an uploaded part; it replaces a part of the same
+// number (whose shards become garbage).
+type MultipartPart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bucket        string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	UploadId      string                 `protobuf:"bytes,3,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	Part          *Part                  `protobuf:"bytes,4,opt,name=part,proto3" json:"part,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultipartPart) Reset() {
+	*x = MultipartPart{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultipartPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultipartPart) ProtoMessage() {}
+
+func (x *MultipartPart) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultipartPart.ProtoReflect.Descriptor instead.
+func (*MultipartPart) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MultipartPart) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *MultipartPart) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *MultipartPart) GetUploadId() string {
+	if x != nil {
+		return x.UploadId
+	}
+	return ""
+}
+
+func (x *MultipartPart) GetPart() *Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+// MultipartComplete turns an upload's parts into the object. The state
+// machine checks the list against the parts it holds (each exists with
+// this MD5, numbers ascending, every part but the last at least
+// min_part_size bytes) and writes the resulting ObjectPut into result, so
+// the journal holds the whole object.
+type MultipartComplete struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bucket        string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	UploadId      string                 `protobuf:"bytes,3,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	Parts         []*PartRef             `protobuf:"bytes,4,rep,name=parts,proto3" json:"parts,omitempty"`
+	Precondition  *Precondition          `protobuf:"bytes,5,opt,name=precondition,proto3" json:"precondition,omitempty"`
+	MinPartSize   int64                  `protobuf:"varint,6,opt,name=min_part_size,json=minPartSize,proto3" json:"min_part_size,omitempty"`
+	Result        *ObjectPut             `protobuf:"bytes,7,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultipartComplete) Reset() {
+	*x = MultipartComplete{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultipartComplete) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultipartComplete) ProtoMessage() {}
+
+func (x *MultipartComplete) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultipartComplete.ProtoReflect.Descriptor instead.
+func (*MultipartComplete) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MultipartComplete) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *MultipartComplete) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *MultipartComplete) GetUploadId() string {
+	if x != nil {
+		return x.UploadId
+	}
+	return ""
+}
+
+func (x *MultipartComplete) GetParts() []*PartRef {
+	if x != nil {
+		return x.Parts
+	}
+	return nil
+}
+
+func (x *MultipartComplete) GetPrecondition() *Precondition {
+	if x != nil {
+		return x.Precondition
+	}
+	return nil
+}
+
+func (x *MultipartComplete) GetMinPartSize() int64 {
+	if x != nil {
+		return x.MinPartSize
+	}
+	return 0
+}
+
+func (x *MultipartComplete) GetResult() *ObjectPut {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type PartRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Number        uint32                 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	Md5           []byte                 `protobuf:"bytes,2,opt,name=md5,proto3" json:"md5,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PartRef) Reset() {
+	*x = PartRef{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PartRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PartRef) ProtoMessage() {}
+
+func (x *PartRef) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PartRef.ProtoReflect.Descriptor instead.
+func (*PartRef) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PartRef) GetNumber() uint32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *PartRef) GetMd5() []byte {
+	if x != nil {
+		return x.Md5
+	}
+	return nil
+}
+
+// MultipartAbort drops an upload and its parts.
+type MultipartAbort struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bucket        string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	UploadId      string                 `protobuf:"bytes,3,opt,name=upload_id,json=uploadId,proto3" json:"upload_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MultipartAbort) Reset() {
+	*x = MultipartAbort{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MultipartAbort) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MultipartAbort) ProtoMessage() {}
+
+func (x *MultipartAbort) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MultipartAbort.ProtoReflect.Descriptor instead.
+func (*MultipartAbort) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MultipartAbort) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *MultipartAbort) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *MultipartAbort) GetUploadId() string {
+	if x != nil {
+		return x.UploadId
+	}
+	return ""
+}
+
+// ObjectUpdate changes the tags, retention or legal hold of one version
+// (empty version_id: the current one) in place, without a new version.
+type ObjectUpdate struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Bucket       string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Key          string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId    string                 `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	SetTags      bool                   `protobuf:"varint,4,opt,name=set_tags,json=setTags,proto3" json:"set_tags,omitempty"`
+	Tags         map[string]string      `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	SetRetention bool                   `protobuf:"varint,6,opt,name=set_retention,json=setRetention,proto3" json:"set_retention,omitempty"`
+	// The new retention (mode and retain_until_nanos; legal_hold ignored).
+	Retention    *ObjectLock `protobuf:"bytes,7,opt,name=retention,proto3" json:"retention,omitempty"`
+	SetLegalHold bool        `protobuf:"varint,8,opt,name=set_legal_hold,json=setLegalHold,proto3" json:"set_legal_hold,omitempty"`
+	LegalHold    bool        `protobuf:"varint,9,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
+	// Shorten or remove a GOVERNANCE retention (needs an administrator).
+	BypassGovernance bool `protobuf:"varint,10,opt,name=bypass_governance,json=bypassGovernance,proto3" json:"bypass_governance,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ObjectUpdate) Reset() {
+	*x = ObjectUpdate{}
+	mi := &file_journal_journalpb_event_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObjectUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObjectUpdate) ProtoMessage() {}
+
+func (x *ObjectUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_journalpb_event_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObjectUpdate.ProtoReflect.Descriptor instead.
+func (*ObjectUpdate) Descriptor() ([]byte, []int) {
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ObjectUpdate) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *ObjectUpdate) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ObjectUpdate) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *ObjectUpdate) GetSetTags() bool {
+	if x != nil {
+		return x.SetTags
+	}
+	return false
+}
+
+func (x *ObjectUpdate) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ObjectUpdate) GetSetRetention() bool {
+	if x != nil {
+		return x.SetRetention
+	}
+	return false
+}
+
+func (x *ObjectUpdate) GetRetention() *ObjectLock {
+	if x != nil {
+		return x.Retention
+	}
+	return nil
+}
+
+func (x *ObjectUpdate) GetSetLegalHold() bool {
+	if x != nil {
+		return x.SetLegalHold
+	}
+	return false
+}
+
+func (x *ObjectUpdate) GetLegalHold() bool {
+	if x != nil {
+		return x.LegalHold
+	}
+	return false
+}
+
+func (x *ObjectUpdate) GetBypassGovernance() bool {
+	if x != nil {
+		return x.BypassGovernance
+	}
+	return false
+}
+
 type BucketCreate struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Bucket string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
@@ -997,7 +1867,7 @@ type BucketCreate struct {
 
 func (x *BucketCreate) Reset() {
 	*x = BucketCreate{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[8]
+	mi := &file_journal_journalpb_event_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1009,7 +1879,7 @@ func (x *BucketCreate) String() string {
 func (*BucketCreate) ProtoMessage() {}
 
 func (x *BucketCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[8]
+	mi := &file_journal_journalpb_event_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1022,7 +1892,7 @@ func (x *BucketCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketCreate.ProtoReflect.Descriptor instead.
 func (*BucketCreate) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{8}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BucketCreate) GetBucket() string {
@@ -1048,7 +1918,7 @@ type BucketDelete struct {
 
 func (x *BucketDelete) Reset() {
 	*x = BucketDelete{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[9]
+	mi := &file_journal_journalpb_event_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1930,7 @@ func (x *BucketDelete) String() string {
 func (*BucketDelete) ProtoMessage() {}
 
 func (x *BucketDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[9]
+	mi := &file_journal_journalpb_event_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1943,7 @@ func (x *BucketDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketDelete.ProtoReflect.Descriptor instead.
 func (*BucketDelete) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{9}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BucketDelete) GetBucket() string {
@@ -1096,7 +1966,7 @@ type BucketConfig struct {
 
 func (x *BucketConfig) Reset() {
 	*x = BucketConfig{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[10]
+	mi := &file_journal_journalpb_event_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1108,7 +1978,7 @@ func (x *BucketConfig) String() string {
 func (*BucketConfig) ProtoMessage() {}
 
 func (x *BucketConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[10]
+	mi := &file_journal_journalpb_event_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1121,7 +1991,7 @@ func (x *BucketConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketConfig.ProtoReflect.Descriptor instead.
 func (*BucketConfig) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{10}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BucketConfig) GetBucket() string {
@@ -1166,7 +2036,7 @@ type UserPut struct {
 
 func (x *UserPut) Reset() {
 	*x = UserPut{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[11]
+	mi := &file_journal_journalpb_event_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +2048,7 @@ func (x *UserPut) String() string {
 func (*UserPut) ProtoMessage() {}
 
 func (x *UserPut) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[11]
+	mi := &file_journal_journalpb_event_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +2061,7 @@ func (x *UserPut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserPut.ProtoReflect.Descriptor instead.
 func (*UserPut) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{11}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UserPut) GetUser() string {
@@ -1233,7 +2103,7 @@ type UserDelete struct {
 
 func (x *UserDelete) Reset() {
 	*x = UserDelete{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[12]
+	mi := &file_journal_journalpb_event_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +2115,7 @@ func (x *UserDelete) String() string {
 func (*UserDelete) ProtoMessage() {}
 
 func (x *UserDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[12]
+	mi := &file_journal_journalpb_event_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +2128,7 @@ func (x *UserDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserDelete.ProtoReflect.Descriptor instead.
 func (*UserDelete) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{12}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UserDelete) GetUser() string {
@@ -1290,7 +2160,7 @@ type KeyPut struct {
 
 func (x *KeyPut) Reset() {
 	*x = KeyPut{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[13]
+	mi := &file_journal_journalpb_event_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +2172,7 @@ func (x *KeyPut) String() string {
 func (*KeyPut) ProtoMessage() {}
 
 func (x *KeyPut) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[13]
+	mi := &file_journal_journalpb_event_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +2185,7 @@ func (x *KeyPut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyPut.ProtoReflect.Descriptor instead.
 func (*KeyPut) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{13}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *KeyPut) GetUser() string {
@@ -1355,7 +2225,7 @@ type KeyDelete struct {
 
 func (x *KeyDelete) Reset() {
 	*x = KeyDelete{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[14]
+	mi := &file_journal_journalpb_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +2237,7 @@ func (x *KeyDelete) String() string {
 func (*KeyDelete) ProtoMessage() {}
 
 func (x *KeyDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[14]
+	mi := &file_journal_journalpb_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +2250,7 @@ func (x *KeyDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyDelete.ProtoReflect.Descriptor instead.
 func (*KeyDelete) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{14}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *KeyDelete) GetAccessKey() string {
@@ -1403,7 +2273,7 @@ type VolumeWrite struct {
 
 func (x *VolumeWrite) Reset() {
 	*x = VolumeWrite{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[15]
+	mi := &file_journal_journalpb_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +2285,7 @@ func (x *VolumeWrite) String() string {
 func (*VolumeWrite) ProtoMessage() {}
 
 func (x *VolumeWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[15]
+	mi := &file_journal_journalpb_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +2298,7 @@ func (x *VolumeWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeWrite.ProtoReflect.Descriptor instead.
 func (*VolumeWrite) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{15}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *VolumeWrite) GetVolume() string {
@@ -1477,7 +2347,7 @@ type VolumeTrim struct {
 
 func (x *VolumeTrim) Reset() {
 	*x = VolumeTrim{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[16]
+	mi := &file_journal_journalpb_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +2359,7 @@ func (x *VolumeTrim) String() string {
 func (*VolumeTrim) ProtoMessage() {}
 
 func (x *VolumeTrim) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[16]
+	mi := &file_journal_journalpb_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +2372,7 @@ func (x *VolumeTrim) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeTrim.ProtoReflect.Descriptor instead.
 func (*VolumeTrim) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{16}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *VolumeTrim) GetVolume() string {
@@ -1536,7 +2406,7 @@ type SnapshotCreate struct {
 
 func (x *SnapshotCreate) Reset() {
 	*x = SnapshotCreate{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[17]
+	mi := &file_journal_journalpb_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +2418,7 @@ func (x *SnapshotCreate) String() string {
 func (*SnapshotCreate) ProtoMessage() {}
 
 func (x *SnapshotCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[17]
+	mi := &file_journal_journalpb_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +2431,7 @@ func (x *SnapshotCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotCreate.ProtoReflect.Descriptor instead.
 func (*SnapshotCreate) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{17}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SnapshotCreate) GetSource() string {
@@ -1589,7 +2459,7 @@ type RoleChange struct {
 
 func (x *RoleChange) Reset() {
 	*x = RoleChange{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[18]
+	mi := &file_journal_journalpb_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1601,7 +2471,7 @@ func (x *RoleChange) String() string {
 func (*RoleChange) ProtoMessage() {}
 
 func (x *RoleChange) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[18]
+	mi := &file_journal_journalpb_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1614,7 +2484,7 @@ func (x *RoleChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoleChange.ProtoReflect.Descriptor instead.
 func (*RoleChange) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{18}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RoleChange) GetGroup() string {
@@ -1650,7 +2520,7 @@ type NodeRegister struct {
 
 func (x *NodeRegister) Reset() {
 	*x = NodeRegister{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[19]
+	mi := &file_journal_journalpb_event_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1662,7 +2532,7 @@ func (x *NodeRegister) String() string {
 func (*NodeRegister) ProtoMessage() {}
 
 func (x *NodeRegister) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[19]
+	mi := &file_journal_journalpb_event_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1675,7 +2545,7 @@ func (x *NodeRegister) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeRegister.ProtoReflect.Descriptor instead.
 func (*NodeRegister) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{19}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *NodeRegister) GetNode() string {
@@ -1719,7 +2589,7 @@ type PoolCreate struct {
 
 func (x *PoolCreate) Reset() {
 	*x = PoolCreate{}
-	mi := &file_journal_journalpb_event_proto_msgTypes[20]
+	mi := &file_journal_journalpb_event_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +2601,7 @@ func (x *PoolCreate) String() string {
 func (*PoolCreate) ProtoMessage() {}
 
 func (x *PoolCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_journalpb_event_proto_msgTypes[20]
+	mi := &file_journal_journalpb_event_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +2614,7 @@ func (x *PoolCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolCreate.ProtoReflect.Descriptor instead.
 func (*PoolCreate) Descriptor() ([]byte, []int) {
-	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{20}
+	return file_journal_journalpb_event_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PoolCreate) GetPool() string {
@@ -1797,7 +2667,7 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\tTimestamp\x12\x1d\n" +
 	"\n" +
 	"wall_nanos\x18\x01 \x01(\x03R\twallNanos\x12\x18\n" +
-	"\alogical\x18\x02 \x01(\rR\alogical\"\xf3\t\n" +
+	"\alogical\x18\x02 \x01(\rR\alogical\"\xf7\f\n" +
 	"\x05Event\x12\x1f\n" +
 	"\vorigin_site\x18\x01 \x01(\tR\n" +
 	"originSite\x12\x1d\n" +
@@ -1829,8 +2699,13 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"roleChange\x12E\n" +
 	"\rnode_register\x18! \x01(\v2\x1e.ferry.journal.v1.NodeRegisterH\x00R\fnodeRegister\x12?\n" +
 	"\vpool_create\x18\" \x01(\v2\x1c.ferry.journal.v1.PoolCreateH\x00R\n" +
-	"poolCreateB\x06\n" +
-	"\x04body\"\xbe\x03\n" +
+	"poolCreate\x12N\n" +
+	"\x10multipart_create\x18# \x01(\v2!.ferry.journal.v1.MultipartCreateH\x00R\x0fmultipartCreate\x12H\n" +
+	"\x0emultipart_part\x18$ \x01(\v2\x1f.ferry.journal.v1.MultipartPartH\x00R\rmultipartPart\x12T\n" +
+	"\x12multipart_complete\x18% \x01(\v2#.ferry.journal.v1.MultipartCompleteH\x00R\x11multipartComplete\x12K\n" +
+	"\x0fmultipart_abort\x18& \x01(\v2 .ferry.journal.v1.MultipartAbortH\x00R\x0emultipartAbort\x12E\n" +
+	"\robject_update\x18' \x01(\v2\x1e.ferry.journal.v1.ObjectUpdateH\x00R\fobjectUpdateB\x06\n" +
+	"\x04body\"\xc1\x05\n" +
 	"\tObjectPut\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -1844,10 +2719,30 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"inlineData\x126\n" +
 	"\bmanifest\x18\t \x01(\v2\x1a.ferry.journal.v1.ManifestR\bmanifest\x12B\n" +
 	"\fprecondition\x18\n" +
-	" \x01(\v2\x1e.ferry.journal.v1.PreconditionR\fprecondition\x1a;\n" +
+	" \x01(\v2\x1e.ferry.journal.v1.PreconditionR\fprecondition\x12,\n" +
+	"\x05parts\x18\v \x03(\v2\x16.ferry.journal.v1.PartR\x05parts\x129\n" +
+	"\x04tags\x18\f \x03(\v2%.ferry.journal.v1.ObjectPut.TagsEntryR\x04tags\x120\n" +
+	"\x04lock\x18\r \x01(\v2\x1c.ferry.journal.v1.ObjectLockR\x04lock\x12-\n" +
+	"\x12replication_status\x18\x0e \x01(\tR\x11replicationStatus\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"[\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\x01\n" +
+	"\x04Part\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\rR\x06number\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x10\n" +
+	"\x03md5\x18\x03 \x01(\fR\x03md5\x12\x1f\n" +
+	"\vinline_data\x18\x04 \x01(\fR\n" +
+	"inlineData\x126\n" +
+	"\bmanifest\x18\x05 \x01(\v2\x1a.ferry.journal.v1.ManifestR\bmanifest\"m\n" +
+	"\n" +
+	"ObjectLock\x12\x12\n" +
+	"\x04mode\x18\x01 \x01(\tR\x04mode\x12,\n" +
+	"\x12retain_until_nanos\x18\x02 \x01(\x03R\x10retainUntilNanos\x12\x1d\n" +
+	"\n" +
+	"legal_hold\x18\x03 \x01(\bR\tlegalHold\"[\n" +
 	"\fPrecondition\x12)\n" +
 	"\x11if_none_match_any\x18\x01 \x01(\bR\x0eifNoneMatchAny\x12 \n" +
 	"\fif_match_md5\x18\x02 \x01(\fR\n" +
@@ -1861,19 +2756,77 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"stripeSize\x12=\n" +
 	"\tlocations\x18\x05 \x03(\v2\x1f.ferry.journal.v1.ShardLocationR\tlocations\x122\n" +
 	"\astripes\x18\x06 \x03(\v2\x18.ferry.journal.v1.StripeR\astripes\x12\x15\n" +
-	"\x06id_key\x18\a \x01(\fR\x05idKey\"7\n" +
+	"\x06id_key\x18\a \x01(\fR\x05idKey\"\x97\x01\n" +
+	"\x10BucketObjectLock\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12!\n" +
+	"\fdefault_mode\x18\x02 \x01(\tR\vdefaultMode\x12!\n" +
+	"\fdefault_days\x18\x03 \x01(\rR\vdefaultDays\x12#\n" +
+	"\rdefault_years\x18\x04 \x01(\rR\fdefaultYears\"7\n" +
 	"\rShardLocation\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x12\n" +
 	"\x04disk\x18\x02 \x01(\tR\x04disk\"@\n" +
 	"\x06Stripe\x12\x19\n" +
 	"\bdata_len\x18\x01 \x01(\rR\adataLen\x12\x1b\n" +
-	"\tshard_ids\x18\x02 \x03(\fR\bshardIds\"\x9b\x01\n" +
+	"\tshard_ids\x18\x02 \x03(\fR\bshardIds\"\xf4\x01\n" +
 	"\fObjectDelete\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
 	"\n" +
 	"version_id\x18\x03 \x01(\tR\tversionId\x12B\n" +
-	"\fprecondition\x18\x04 \x01(\v2\x1e.ferry.journal.v1.PreconditionR\fprecondition\"<\n" +
+	"\fprecondition\x18\x04 \x01(\v2\x1e.ferry.journal.v1.PreconditionR\fprecondition\x12*\n" +
+	"\x11marker_version_id\x18\x05 \x01(\tR\x0fmarkerVersionId\x12+\n" +
+	"\x11bypass_governance\x18\x06 \x01(\bR\x10bypassGovernance\"\xb1\x03\n" +
+	"\x0fMultipartCreate\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1b\n" +
+	"\tupload_id\x18\x03 \x01(\tR\buploadId\x12!\n" +
+	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12K\n" +
+	"\bmetadata\x18\x05 \x03(\v2/.ferry.journal.v1.MultipartCreate.MetadataEntryR\bmetadata\x12?\n" +
+	"\x04tags\x18\x06 \x03(\v2+.ferry.journal.v1.MultipartCreate.TagsEntryR\x04tags\x120\n" +
+	"\x04lock\x18\a \x01(\v2\x1c.ferry.journal.v1.ObjectLockR\x04lock\x1a;\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x82\x01\n" +
+	"\rMultipartPart\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1b\n" +
+	"\tupload_id\x18\x03 \x01(\tR\buploadId\x12*\n" +
+	"\x04part\x18\x04 \x01(\v2\x16.ferry.journal.v1.PartR\x04part\"\xa8\x02\n" +
+	"\x11MultipartComplete\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1b\n" +
+	"\tupload_id\x18\x03 \x01(\tR\buploadId\x12/\n" +
+	"\x05parts\x18\x04 \x03(\v2\x19.ferry.journal.v1.PartRefR\x05parts\x12B\n" +
+	"\fprecondition\x18\x05 \x01(\v2\x1e.ferry.journal.v1.PreconditionR\fprecondition\x12\"\n" +
+	"\rmin_part_size\x18\x06 \x01(\x03R\vminPartSize\x123\n" +
+	"\x06result\x18\a \x01(\v2\x1b.ferry.journal.v1.ObjectPutR\x06result\"3\n" +
+	"\aPartRef\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\rR\x06number\x12\x10\n" +
+	"\x03md5\x18\x02 \x01(\fR\x03md5\"W\n" +
+	"\x0eMultipartAbort\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1b\n" +
+	"\tupload_id\x18\x03 \x01(\tR\buploadId\"\xbc\x03\n" +
+	"\fObjectUpdate\x12\x16\n" +
+	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x03 \x01(\tR\tversionId\x12\x19\n" +
+	"\bset_tags\x18\x04 \x01(\bR\asetTags\x12<\n" +
+	"\x04tags\x18\x05 \x03(\v2(.ferry.journal.v1.ObjectUpdate.TagsEntryR\x04tags\x12#\n" +
+	"\rset_retention\x18\x06 \x01(\bR\fsetRetention\x12:\n" +
+	"\tretention\x18\a \x01(\v2\x1c.ferry.journal.v1.ObjectLockR\tretention\x12$\n" +
+	"\x0eset_legal_hold\x18\b \x01(\bR\fsetLegalHold\x12\x1d\n" +
+	"\n" +
+	"legal_hold\x18\t \x01(\bR\tlegalHold\x12+\n" +
+	"\x11bypass_governance\x18\n" +
+	" \x01(\bR\x10bypassGovernance\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"<\n" +
 	"\fBucketCreate\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\"&\n" +
@@ -1933,7 +2886,7 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\x05disks\x18\x04 \x03(\v2\x1f.ferry.journal.v1.ShardLocationR\x05disks\x12\x1f\n" +
 	"\vstripe_size\x18\x05 \x01(\rR\n" +
 	"stripeSize\x12\x15\n" +
-	"\x06id_key\x18\x06 \x01(\fR\x05idKey*\xa1\x02\n" +
+	"\x06id_key\x18\x06 \x01(\fR\x05idKey*\x8b\x03\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -1953,7 +2906,12 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\x0fSNAPSHOT_CREATE\x10\f\x12\x0f\n" +
 	"\vROLE_CHANGE\x10\r\x12\x11\n" +
 	"\rNODE_REGISTER\x10\x0e\x12\x0f\n" +
-	"\vPOOL_CREATE\x10\x0fB,Z*github.com/ferrydr/ferry/journal/journalpbb\x06proto3"
+	"\vPOOL_CREATE\x10\x0f\x12\x14\n" +
+	"\x10MULTIPART_CREATE\x10\x10\x12\x12\n" +
+	"\x0eMULTIPART_PART\x10\x11\x12\x16\n" +
+	"\x12MULTIPART_COMPLETE\x10\x12\x12\x13\n" +
+	"\x0fMULTIPART_ABORT\x10\x13\x12\x11\n" +
+	"\rOBJECT_UPDATE\x10\x14B,Z*github.com/ferrydr/ferry/journal/journalpbb\x06proto3"
 
 var (
 	file_journal_journalpb_event_proto_rawDescOnce sync.Once
@@ -1968,64 +2926,95 @@ func file_journal_journalpb_event_proto_rawDescGZIP() []byte {
 }
 
 var file_journal_journalpb_event_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_journal_journalpb_event_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_journal_journalpb_event_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_journal_journalpb_event_proto_goTypes = []any{
-	(Kind)(0),              // 0: ferry.journal.v1.Kind
-	(*Timestamp)(nil),      // 1: ferry.journal.v1.Timestamp
-	(*Event)(nil),          // 2: ferry.journal.v1.Event
-	(*ObjectPut)(nil),      // 3: ferry.journal.v1.ObjectPut
-	(*Precondition)(nil),   // 4: ferry.journal.v1.Precondition
-	(*Manifest)(nil),       // 5: ferry.journal.v1.Manifest
-	(*ShardLocation)(nil),  // 6: ferry.journal.v1.ShardLocation
-	(*Stripe)(nil),         // 7: ferry.journal.v1.Stripe
-	(*ObjectDelete)(nil),   // 8: ferry.journal.v1.ObjectDelete
-	(*BucketCreate)(nil),   // 9: ferry.journal.v1.BucketCreate
-	(*BucketDelete)(nil),   // 10: ferry.journal.v1.BucketDelete
-	(*BucketConfig)(nil),   // 11: ferry.journal.v1.BucketConfig
-	(*UserPut)(nil),        // 12: ferry.journal.v1.UserPut
-	(*UserDelete)(nil),     // 13: ferry.journal.v1.UserDelete
-	(*KeyPut)(nil),         // 14: ferry.journal.v1.KeyPut
-	(*KeyDelete)(nil),      // 15: ferry.journal.v1.KeyDelete
-	(*VolumeWrite)(nil),    // 16: ferry.journal.v1.VolumeWrite
-	(*VolumeTrim)(nil),     // 17: ferry.journal.v1.VolumeTrim
-	(*SnapshotCreate)(nil), // 18: ferry.journal.v1.SnapshotCreate
-	(*RoleChange)(nil),     // 19: ferry.journal.v1.RoleChange
-	(*NodeRegister)(nil),   // 20: ferry.journal.v1.NodeRegister
-	(*PoolCreate)(nil),     // 21: ferry.journal.v1.PoolCreate
-	nil,                    // 22: ferry.journal.v1.ObjectPut.MetadataEntry
+	(Kind)(0),                 // 0: ferry.journal.v1.Kind
+	(*Timestamp)(nil),         // 1: ferry.journal.v1.Timestamp
+	(*Event)(nil),             // 2: ferry.journal.v1.Event
+	(*ObjectPut)(nil),         // 3: ferry.journal.v1.ObjectPut
+	(*Part)(nil),              // 4: ferry.journal.v1.Part
+	(*ObjectLock)(nil),        // 5: ferry.journal.v1.ObjectLock
+	(*Precondition)(nil),      // 6: ferry.journal.v1.Precondition
+	(*Manifest)(nil),          // 7: ferry.journal.v1.Manifest
+	(*BucketObjectLock)(nil),  // 8: ferry.journal.v1.BucketObjectLock
+	(*ShardLocation)(nil),     // 9: ferry.journal.v1.ShardLocation
+	(*Stripe)(nil),            // 10: ferry.journal.v1.Stripe
+	(*ObjectDelete)(nil),      // 11: ferry.journal.v1.ObjectDelete
+	(*MultipartCreate)(nil),   // 12: ferry.journal.v1.MultipartCreate
+	(*MultipartPart)(nil),     // 13: ferry.journal.v1.MultipartPart
+	(*MultipartComplete)(nil), // 14: ferry.journal.v1.MultipartComplete
+	(*PartRef)(nil),           // 15: ferry.journal.v1.PartRef
+	(*MultipartAbort)(nil),    // 16: ferry.journal.v1.MultipartAbort
+	(*ObjectUpdate)(nil),      // 17: ferry.journal.v1.ObjectUpdate
+	(*BucketCreate)(nil),      // 18: ferry.journal.v1.BucketCreate
+	(*BucketDelete)(nil),      // 19: ferry.journal.v1.BucketDelete
+	(*BucketConfig)(nil),      // 20: ferry.journal.v1.BucketConfig
+	(*UserPut)(nil),           // 21: ferry.journal.v1.UserPut
+	(*UserDelete)(nil),        // 22: ferry.journal.v1.UserDelete
+	(*KeyPut)(nil),            // 23: ferry.journal.v1.KeyPut
+	(*KeyDelete)(nil),         // 24: ferry.journal.v1.KeyDelete
+	(*VolumeWrite)(nil),       // 25: ferry.journal.v1.VolumeWrite
+	(*VolumeTrim)(nil),        // 26: ferry.journal.v1.VolumeTrim
+	(*SnapshotCreate)(nil),    // 27: ferry.journal.v1.SnapshotCreate
+	(*RoleChange)(nil),        // 28: ferry.journal.v1.RoleChange
+	(*NodeRegister)(nil),      // 29: ferry.journal.v1.NodeRegister
+	(*PoolCreate)(nil),        // 30: ferry.journal.v1.PoolCreate
+	nil,                       // 31: ferry.journal.v1.ObjectPut.MetadataEntry
+	nil,                       // 32: ferry.journal.v1.ObjectPut.TagsEntry
+	nil,                       // 33: ferry.journal.v1.MultipartCreate.MetadataEntry
+	nil,                       // 34: ferry.journal.v1.MultipartCreate.TagsEntry
+	nil,                       // 35: ferry.journal.v1.ObjectUpdate.TagsEntry
 }
 var file_journal_journalpb_event_proto_depIdxs = []int32{
 	1,  // 0: ferry.journal.v1.Event.hlc:type_name -> ferry.journal.v1.Timestamp
 	0,  // 1: ferry.journal.v1.Event.kind:type_name -> ferry.journal.v1.Kind
 	3,  // 2: ferry.journal.v1.Event.object_put:type_name -> ferry.journal.v1.ObjectPut
-	8,  // 3: ferry.journal.v1.Event.object_delete:type_name -> ferry.journal.v1.ObjectDelete
-	9,  // 4: ferry.journal.v1.Event.bucket_create:type_name -> ferry.journal.v1.BucketCreate
-	10, // 5: ferry.journal.v1.Event.bucket_delete:type_name -> ferry.journal.v1.BucketDelete
-	11, // 6: ferry.journal.v1.Event.bucket_config:type_name -> ferry.journal.v1.BucketConfig
-	12, // 7: ferry.journal.v1.Event.user_put:type_name -> ferry.journal.v1.UserPut
-	13, // 8: ferry.journal.v1.Event.user_delete:type_name -> ferry.journal.v1.UserDelete
-	14, // 9: ferry.journal.v1.Event.key_put:type_name -> ferry.journal.v1.KeyPut
-	15, // 10: ferry.journal.v1.Event.key_delete:type_name -> ferry.journal.v1.KeyDelete
-	16, // 11: ferry.journal.v1.Event.volume_write:type_name -> ferry.journal.v1.VolumeWrite
-	17, // 12: ferry.journal.v1.Event.volume_trim:type_name -> ferry.journal.v1.VolumeTrim
-	18, // 13: ferry.journal.v1.Event.snapshot_create:type_name -> ferry.journal.v1.SnapshotCreate
-	19, // 14: ferry.journal.v1.Event.role_change:type_name -> ferry.journal.v1.RoleChange
-	20, // 15: ferry.journal.v1.Event.node_register:type_name -> ferry.journal.v1.NodeRegister
-	21, // 16: ferry.journal.v1.Event.pool_create:type_name -> ferry.journal.v1.PoolCreate
-	22, // 17: ferry.journal.v1.ObjectPut.metadata:type_name -> ferry.journal.v1.ObjectPut.MetadataEntry
-	5,  // 18: ferry.journal.v1.ObjectPut.manifest:type_name -> ferry.journal.v1.Manifest
-	4,  // 19: ferry.journal.v1.ObjectPut.precondition:type_name -> ferry.journal.v1.Precondition
-	6,  // 20: ferry.journal.v1.Manifest.locations:type_name -> ferry.journal.v1.ShardLocation
-	7,  // 21: ferry.journal.v1.Manifest.stripes:type_name -> ferry.journal.v1.Stripe
-	4,  // 22: ferry.journal.v1.ObjectDelete.precondition:type_name -> ferry.journal.v1.Precondition
-	14, // 23: ferry.journal.v1.UserPut.initial_key:type_name -> ferry.journal.v1.KeyPut
-	5,  // 24: ferry.journal.v1.VolumeWrite.manifest:type_name -> ferry.journal.v1.Manifest
-	6,  // 25: ferry.journal.v1.PoolCreate.disks:type_name -> ferry.journal.v1.ShardLocation
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	11, // 3: ferry.journal.v1.Event.object_delete:type_name -> ferry.journal.v1.ObjectDelete
+	18, // 4: ferry.journal.v1.Event.bucket_create:type_name -> ferry.journal.v1.BucketCreate
+	19, // 5: ferry.journal.v1.Event.bucket_delete:type_name -> ferry.journal.v1.BucketDelete
+	20, // 6: ferry.journal.v1.Event.bucket_config:type_name -> ferry.journal.v1.BucketConfig
+	21, // 7: ferry.journal.v1.Event.user_put:type_name -> ferry.journal.v1.UserPut
+	22, // 8: ferry.journal.v1.Event.user_delete:type_name -> ferry.journal.v1.UserDelete
+	23, // 9: ferry.journal.v1.Event.key_put:type_name -> ferry.journal.v1.KeyPut
+	24, // 10: ferry.journal.v1.Event.key_delete:type_name -> ferry.journal.v1.KeyDelete
+	25, // 11: ferry.journal.v1.Event.volume_write:type_name -> ferry.journal.v1.VolumeWrite
+	26, // 12: ferry.journal.v1.Event.volume_trim:type_name -> ferry.journal.v1.VolumeTrim
+	27, // 13: ferry.journal.v1.Event.snapshot_create:type_name -> ferry.journal.v1.SnapshotCreate
+	28, // 14: ferry.journal.v1.Event.role_change:type_name -> ferry.journal.v1.RoleChange
+	29, // 15: ferry.journal.v1.Event.node_register:type_name -> ferry.journal.v1.NodeRegister
+	30, // 16: ferry.journal.v1.Event.pool_create:type_name -> ferry.journal.v1.PoolCreate
+	12, // 17: ferry.journal.v1.Event.multipart_create:type_name -> ferry.journal.v1.MultipartCreate
+	13, // 18: ferry.journal.v1.Event.multipart_part:type_name -> ferry.journal.v1.MultipartPart
+	14, // 19: ferry.journal.v1.Event.multipart_complete:type_name -> ferry.journal.v1.MultipartComplete
+	16, // 20: ferry.journal.v1.Event.multipart_abort:type_name -> ferry.journal.v1.MultipartAbort
+	17, // 21: ferry.journal.v1.Event.object_update:type_name -> ferry.journal.v1.ObjectUpdate
+	31, // 22: ferry.journal.v1.ObjectPut.metadata:type_name -> ferry.journal.v1.ObjectPut.MetadataEntry
+	7,  // 23: ferry.journal.v1.ObjectPut.manifest:type_name -> ferry.journal.v1.Manifest
+	6,  // 24: ferry.journal.v1.ObjectPut.precondition:type_name -> ferry.journal.v1.Precondition
+	4,  // 25: ferry.journal.v1.ObjectPut.parts:type_name -> ferry.journal.v1.Part
+	32, // 26: ferry.journal.v1.ObjectPut.tags:type_name -> ferry.journal.v1.ObjectPut.TagsEntry
+	5,  // 27: ferry.journal.v1.ObjectPut.lock:type_name -> ferry.journal.v1.ObjectLock
+	7,  // 28: ferry.journal.v1.Part.manifest:type_name -> ferry.journal.v1.Manifest
+	9,  // 29: ferry.journal.v1.Manifest.locations:type_name -> ferry.journal.v1.ShardLocation
+	10, // 30: ferry.journal.v1.Manifest.stripes:type_name -> ferry.journal.v1.Stripe
+	6,  // 31: ferry.journal.v1.ObjectDelete.precondition:type_name -> ferry.journal.v1.Precondition
+	33, // 32: ferry.journal.v1.MultipartCreate.metadata:type_name -> ferry.journal.v1.MultipartCreate.MetadataEntry
+	34, // 33: ferry.journal.v1.MultipartCreate.tags:type_name -> ferry.journal.v1.MultipartCreate.TagsEntry
+	5,  // 34: ferry.journal.v1.MultipartCreate.lock:type_name -> ferry.journal.v1.ObjectLock
+	4,  // 35: ferry.journal.v1.MultipartPart.part:type_name -> ferry.journal.v1.Part
+	15, // 36: ferry.journal.v1.MultipartComplete.parts:type_name -> ferry.journal.v1.PartRef
+	6,  // 37: ferry.journal.v1.MultipartComplete.precondition:type_name -> ferry.journal.v1.Precondition
+	3,  // 38: ferry.journal.v1.MultipartComplete.result:type_name -> ferry.journal.v1.ObjectPut
+	35, // 39: ferry.journal.v1.ObjectUpdate.tags:type_name -> ferry.journal.v1.ObjectUpdate.TagsEntry
+	5,  // 40: ferry.journal.v1.ObjectUpdate.retention:type_name -> ferry.journal.v1.ObjectLock
+	23, // 41: ferry.journal.v1.UserPut.initial_key:type_name -> ferry.journal.v1.KeyPut
+	7,  // 42: ferry.journal.v1.VolumeWrite.manifest:type_name -> ferry.journal.v1.Manifest
+	9,  // 43: ferry.journal.v1.PoolCreate.disks:type_name -> ferry.journal.v1.ShardLocation
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_journal_journalpb_event_proto_init() }
@@ -2049,6 +3038,11 @@ func file_journal_journalpb_event_proto_init() {
 		(*Event_RoleChange)(nil),
 		(*Event_NodeRegister)(nil),
 		(*Event_PoolCreate)(nil),
+		(*Event_MultipartCreate)(nil),
+		(*Event_MultipartPart)(nil),
+		(*Event_MultipartComplete)(nil),
+		(*Event_MultipartAbort)(nil),
+		(*Event_ObjectUpdate)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2056,7 +3050,7 @@ func file_journal_journalpb_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_journal_journalpb_event_proto_rawDesc), len(file_journal_journalpb_event_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

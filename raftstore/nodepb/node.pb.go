@@ -78,7 +78,9 @@ type ProposeResponse struct {
 	// journaled).
 	JournalIndex uint64 `protobuf:"varint,2,opt,name=journal_index,json=journalIndex,proto3" json:"journal_index,omitempty"`
 	// The event's timestamp as committed.
-	Hlc           *journalpb.Timestamp `protobuf:"bytes,3,opt,name=hlc,proto3" json:"hlc,omitempty"`
+	Hlc *journalpb.Timestamp `protobuf:"bytes,3,opt,name=hlc,proto3" json:"hlc,omitempty"`
+	// What the state machine decided for the event.
+	Outcome       *Outcome `protobuf:"bytes,4,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -134,6 +136,95 @@ func (x *ProposeResponse) GetHlc() *journalpb.Timestamp {
 	return nil
 }
 
+func (x *ProposeResponse) GetOutcome() *Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+// Outcome is what the state machine decided while applying an event that
+// the proposer could not know in advance.
+type Outcome struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Version id a put (or a completed multipart upload) created, or the
+	// version a versioned delete removed or the delete marker it added.
+	VersionId string `protobuf:"bytes,1,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	// The delete added a delete marker, or removed one.
+	DeleteMarker bool `protobuf:"varint,2,opt,name=delete_marker,json=deleteMarker,proto3" json:"delete_marker,omitempty"`
+	// A completed multipart upload: the object (without part manifests).
+	Size          int64  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Md5           []byte `protobuf:"bytes,4,opt,name=md5,proto3" json:"md5,omitempty"`
+	Parts         uint32 `protobuf:"varint,5,opt,name=parts,proto3" json:"parts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Outcome) Reset() {
+	*x = Outcome{}
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Outcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Outcome) ProtoMessage() {}
+
+func (x *Outcome) ProtoReflect() protoreflect.Message {
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
+func (*Outcome) Descriptor() ([]byte, []int) {
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Outcome) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *Outcome) GetDeleteMarker() bool {
+	if x != nil {
+		return x.DeleteMarker
+	}
+	return false
+}
+
+func (x *Outcome) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Outcome) GetMd5() []byte {
+	if x != nil {
+		return x.Md5
+	}
+	return nil
+}
+
+func (x *Outcome) GetParts() uint32 {
+	if x != nil {
+		return x.Parts
+	}
+	return 0
+}
+
 type ReadIndexRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -142,7 +233,7 @@ type ReadIndexRequest struct {
 
 func (x *ReadIndexRequest) Reset() {
 	*x = ReadIndexRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[2]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -154,7 +245,7 @@ func (x *ReadIndexRequest) String() string {
 func (*ReadIndexRequest) ProtoMessage() {}
 
 func (x *ReadIndexRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[2]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -167,7 +258,7 @@ func (x *ReadIndexRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadIndexRequest.ProtoReflect.Descriptor instead.
 func (*ReadIndexRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{2}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{3}
 }
 
 type ReadIndexResponse struct {
@@ -179,7 +270,7 @@ type ReadIndexResponse struct {
 
 func (x *ReadIndexResponse) Reset() {
 	*x = ReadIndexResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[3]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -191,7 +282,7 @@ func (x *ReadIndexResponse) String() string {
 func (*ReadIndexResponse) ProtoMessage() {}
 
 func (x *ReadIndexResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[3]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -204,7 +295,7 @@ func (x *ReadIndexResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadIndexResponse.ProtoReflect.Descriptor instead.
 func (*ReadIndexResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{3}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ReadIndexResponse) GetIndex() uint64 {
@@ -227,7 +318,7 @@ type PutObjectRequest struct {
 
 func (x *PutObjectRequest) Reset() {
 	*x = PutObjectRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[4]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -239,7 +330,7 @@ func (x *PutObjectRequest) String() string {
 func (*PutObjectRequest) ProtoMessage() {}
 
 func (x *PutObjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[4]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -252,7 +343,7 @@ func (x *PutObjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutObjectRequest.ProtoReflect.Descriptor instead.
 func (*PutObjectRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{4}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PutObjectRequest) GetMsg() isPutObjectRequest_Msg {
@@ -303,17 +394,19 @@ type PutObjectHeader struct {
 	ContentType string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	Metadata    map[string]string      `protobuf:"bytes,4,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Expected size, -1 if unknown.
-	Size           int64  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
-	IfNoneMatchAny bool   `protobuf:"varint,6,opt,name=if_none_match_any,json=ifNoneMatchAny,proto3" json:"if_none_match_any,omitempty"`
-	IfMatchMd5     []byte `protobuf:"bytes,7,opt,name=if_match_md5,json=ifMatchMd5,proto3" json:"if_match_md5,omitempty"`
-	Principal      string `protobuf:"bytes,8,opt,name=principal,proto3" json:"principal,omitempty"`
+	Size           int64                 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	IfNoneMatchAny bool                  `protobuf:"varint,6,opt,name=if_none_match_any,json=ifNoneMatchAny,proto3" json:"if_none_match_any,omitempty"`
+	IfMatchMd5     []byte                `protobuf:"bytes,7,opt,name=if_match_md5,json=ifMatchMd5,proto3" json:"if_match_md5,omitempty"`
+	Principal      string                `protobuf:"bytes,8,opt,name=principal,proto3" json:"principal,omitempty"`
+	Tags           map[string]string     `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Lock           *journalpb.ObjectLock `protobuf:"bytes,10,opt,name=lock,proto3" json:"lock,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *PutObjectHeader) Reset() {
 	*x = PutObjectHeader{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[5]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -325,7 +418,7 @@ func (x *PutObjectHeader) String() string {
 func (*PutObjectHeader) ProtoMessage() {}
 
 func (x *PutObjectHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[5]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -338,7 +431,7 @@ func (x *PutObjectHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutObjectHeader.ProtoReflect.Descriptor instead.
 func (*PutObjectHeader) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{5}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PutObjectHeader) GetBucket() string {
@@ -397,6 +490,20 @@ func (x *PutObjectHeader) GetPrincipal() string {
 	return ""
 }
 
+func (x *PutObjectHeader) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *PutObjectHeader) GetLock() *journalpb.ObjectLock {
+	if x != nil {
+		return x.Lock
+	}
+	return nil
+}
+
 type ObjectInfo struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Bucket         string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
@@ -410,14 +517,23 @@ type ObjectInfo struct {
 	// Raft index of the event that wrote the object.
 	Index uint64 `protobuf:"varint,9,opt,name=index,proto3" json:"index,omitempty"`
 	// Whether the payload is erasure coded (else inline).
-	ErasureCoded  bool `protobuf:"varint,10,opt,name=erasure_coded,json=erasureCoded,proto3" json:"erasure_coded,omitempty"`
+	ErasureCoded bool `protobuf:"varint,10,opt,name=erasure_coded,json=erasureCoded,proto3" json:"erasure_coded,omitempty"`
+	// The version is a delete marker (no content).
+	DeleteMarker bool `protobuf:"varint,11,opt,name=delete_marker,json=deleteMarker,proto3" json:"delete_marker,omitempty"`
+	// Number of parts of a multipart object; 0 for a single put.
+	Parts             uint32                `protobuf:"varint,12,opt,name=parts,proto3" json:"parts,omitempty"`
+	Tags              map[string]string     `protobuf:"bytes,13,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Lock              *journalpb.ObjectLock `protobuf:"bytes,14,opt,name=lock,proto3" json:"lock,omitempty"`
+	ReplicationStatus string                `protobuf:"bytes,15,opt,name=replication_status,json=replicationStatus,proto3" json:"replication_status,omitempty"`
+	// The version is the object's current one.
+	IsLatest      bool `protobuf:"varint,16,opt,name=is_latest,json=isLatest,proto3" json:"is_latest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ObjectInfo) Reset() {
 	*x = ObjectInfo{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[6]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -429,7 +545,7 @@ func (x *ObjectInfo) String() string {
 func (*ObjectInfo) ProtoMessage() {}
 
 func (x *ObjectInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[6]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -442,7 +558,7 @@ func (x *ObjectInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectInfo.ProtoReflect.Descriptor instead.
 func (*ObjectInfo) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{6}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ObjectInfo) GetBucket() string {
@@ -515,6 +631,48 @@ func (x *ObjectInfo) GetErasureCoded() bool {
 	return false
 }
 
+func (x *ObjectInfo) GetDeleteMarker() bool {
+	if x != nil {
+		return x.DeleteMarker
+	}
+	return false
+}
+
+func (x *ObjectInfo) GetParts() uint32 {
+	if x != nil {
+		return x.Parts
+	}
+	return 0
+}
+
+func (x *ObjectInfo) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ObjectInfo) GetLock() *journalpb.ObjectLock {
+	if x != nil {
+		return x.Lock
+	}
+	return nil
+}
+
+func (x *ObjectInfo) GetReplicationStatus() string {
+	if x != nil {
+		return x.ReplicationStatus
+	}
+	return ""
+}
+
+func (x *ObjectInfo) GetIsLatest() bool {
+	if x != nil {
+		return x.IsLatest
+	}
+	return false
+}
+
 type GetObjectRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Bucket string                 `protobuf:"bytes,1,opt,name=bucket,proto3" json:"bucket,omitempty"`
@@ -528,7 +686,7 @@ type GetObjectRequest struct {
 
 func (x *GetObjectRequest) Reset() {
 	*x = GetObjectRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[7]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +698,7 @@ func (x *GetObjectRequest) String() string {
 func (*GetObjectRequest) ProtoMessage() {}
 
 func (x *GetObjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[7]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +711,7 @@ func (x *GetObjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetObjectRequest.ProtoReflect.Descriptor instead.
 func (*GetObjectRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{7}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetObjectRequest) GetBucket() string {
@@ -597,7 +755,7 @@ type GetObjectResponse struct {
 
 func (x *GetObjectResponse) Reset() {
 	*x = GetObjectResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[8]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +767,7 @@ func (x *GetObjectResponse) String() string {
 func (*GetObjectResponse) ProtoMessage() {}
 
 func (x *GetObjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[8]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +780,7 @@ func (x *GetObjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetObjectResponse.ProtoReflect.Descriptor instead.
 func (*GetObjectResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{8}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetObjectResponse) GetMsg() isGetObjectResponse_Msg {
@@ -676,7 +834,7 @@ type HeadObjectRequest struct {
 
 func (x *HeadObjectRequest) Reset() {
 	*x = HeadObjectRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[9]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -688,7 +846,7 @@ func (x *HeadObjectRequest) String() string {
 func (*HeadObjectRequest) ProtoMessage() {}
 
 func (x *HeadObjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[9]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -701,7 +859,7 @@ func (x *HeadObjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeadObjectRequest.ProtoReflect.Descriptor instead.
 func (*HeadObjectRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{9}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HeadObjectRequest) GetBucket() string {
@@ -730,7 +888,7 @@ type DeleteObjectRequest struct {
 
 func (x *DeleteObjectRequest) Reset() {
 	*x = DeleteObjectRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[10]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +900,7 @@ func (x *DeleteObjectRequest) String() string {
 func (*DeleteObjectRequest) ProtoMessage() {}
 
 func (x *DeleteObjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[10]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +913,7 @@ func (x *DeleteObjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteObjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteObjectRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{10}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteObjectRequest) GetBucket() string {
@@ -795,7 +953,7 @@ type DeleteObjectResponse struct {
 
 func (x *DeleteObjectResponse) Reset() {
 	*x = DeleteObjectResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[11]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +965,7 @@ func (x *DeleteObjectResponse) String() string {
 func (*DeleteObjectResponse) ProtoMessage() {}
 
 func (x *DeleteObjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[11]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +978,7 @@ func (x *DeleteObjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteObjectResponse.ProtoReflect.Descriptor instead.
 func (*DeleteObjectResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{11}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteObjectResponse) GetIndex() uint64 {
@@ -842,7 +1000,7 @@ type ListObjectsRequest struct {
 
 func (x *ListObjectsRequest) Reset() {
 	*x = ListObjectsRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[12]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +1012,7 @@ func (x *ListObjectsRequest) String() string {
 func (*ListObjectsRequest) ProtoMessage() {}
 
 func (x *ListObjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[12]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +1025,7 @@ func (x *ListObjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListObjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListObjectsRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{12}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListObjectsRequest) GetBucket() string {
@@ -908,7 +1066,7 @@ type ListObjectsResponse struct {
 
 func (x *ListObjectsResponse) Reset() {
 	*x = ListObjectsResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[13]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1078,7 @@ func (x *ListObjectsResponse) String() string {
 func (*ListObjectsResponse) ProtoMessage() {}
 
 func (x *ListObjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[13]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +1091,7 @@ func (x *ListObjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListObjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListObjectsResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{13}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListObjectsResponse) GetObjects() []*ObjectInfo {
@@ -960,7 +1118,7 @@ type CreateBucketRequest struct {
 
 func (x *CreateBucketRequest) Reset() {
 	*x = CreateBucketRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[14]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1130,7 @@ func (x *CreateBucketRequest) String() string {
 func (*CreateBucketRequest) ProtoMessage() {}
 
 func (x *CreateBucketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[14]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1143,7 @@ func (x *CreateBucketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBucketRequest.ProtoReflect.Descriptor instead.
 func (*CreateBucketRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{14}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateBucketRequest) GetBucket() string {
@@ -1012,7 +1170,7 @@ type BucketInfo struct {
 
 func (x *BucketInfo) Reset() {
 	*x = BucketInfo{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[15]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +1182,7 @@ func (x *BucketInfo) String() string {
 func (*BucketInfo) ProtoMessage() {}
 
 func (x *BucketInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[15]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +1195,7 @@ func (x *BucketInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketInfo.ProtoReflect.Descriptor instead.
 func (*BucketInfo) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{15}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *BucketInfo) GetBucket() string {
@@ -1064,7 +1222,7 @@ type DeleteBucketRequest struct {
 
 func (x *DeleteBucketRequest) Reset() {
 	*x = DeleteBucketRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[16]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1076,7 +1234,7 @@ func (x *DeleteBucketRequest) String() string {
 func (*DeleteBucketRequest) ProtoMessage() {}
 
 func (x *DeleteBucketRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[16]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1089,7 +1247,7 @@ func (x *DeleteBucketRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBucketRequest.ProtoReflect.Descriptor instead.
 func (*DeleteBucketRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{16}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeleteBucketRequest) GetBucket() string {
@@ -1114,7 +1272,7 @@ type DeleteBucketResponse struct {
 
 func (x *DeleteBucketResponse) Reset() {
 	*x = DeleteBucketResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[17]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1126,7 +1284,7 @@ func (x *DeleteBucketResponse) String() string {
 func (*DeleteBucketResponse) ProtoMessage() {}
 
 func (x *DeleteBucketResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[17]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1139,7 +1297,7 @@ func (x *DeleteBucketResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteBucketResponse.ProtoReflect.Descriptor instead.
 func (*DeleteBucketResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{17}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{18}
 }
 
 type ListBucketsRequest struct {
@@ -1150,7 +1308,7 @@ type ListBucketsRequest struct {
 
 func (x *ListBucketsRequest) Reset() {
 	*x = ListBucketsRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[18]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1320,7 @@ func (x *ListBucketsRequest) String() string {
 func (*ListBucketsRequest) ProtoMessage() {}
 
 func (x *ListBucketsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[18]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1333,7 @@ func (x *ListBucketsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBucketsRequest.ProtoReflect.Descriptor instead.
 func (*ListBucketsRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{18}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{19}
 }
 
 type ListBucketsResponse struct {
@@ -1187,7 +1345,7 @@ type ListBucketsResponse struct {
 
 func (x *ListBucketsResponse) Reset() {
 	*x = ListBucketsResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[19]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1357,7 @@ func (x *ListBucketsResponse) String() string {
 func (*ListBucketsResponse) ProtoMessage() {}
 
 func (x *ListBucketsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[19]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1370,7 @@ func (x *ListBucketsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBucketsResponse.ProtoReflect.Descriptor instead.
 func (*ListBucketsResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{19}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListBucketsResponse) GetBuckets() []*BucketInfo {
@@ -1235,7 +1393,7 @@ type PutShardRequest struct {
 
 func (x *PutShardRequest) Reset() {
 	*x = PutShardRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[20]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1247,7 +1405,7 @@ func (x *PutShardRequest) String() string {
 func (*PutShardRequest) ProtoMessage() {}
 
 func (x *PutShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[20]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1260,7 +1418,7 @@ func (x *PutShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutShardRequest.ProtoReflect.Descriptor instead.
 func (*PutShardRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{20}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PutShardRequest) GetDisk() string {
@@ -1299,7 +1457,7 @@ type PutShardResponse struct {
 
 func (x *PutShardResponse) Reset() {
 	*x = PutShardResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[21]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1469,7 @@ func (x *PutShardResponse) String() string {
 func (*PutShardResponse) ProtoMessage() {}
 
 func (x *PutShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[21]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1482,7 @@ func (x *PutShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutShardResponse.ProtoReflect.Descriptor instead.
 func (*PutShardResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{21}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{22}
 }
 
 type GetShardRequest struct {
@@ -1337,7 +1495,7 @@ type GetShardRequest struct {
 
 func (x *GetShardRequest) Reset() {
 	*x = GetShardRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[22]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1507,7 @@ func (x *GetShardRequest) String() string {
 func (*GetShardRequest) ProtoMessage() {}
 
 func (x *GetShardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[22]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1520,7 @@ func (x *GetShardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetShardRequest.ProtoReflect.Descriptor instead.
 func (*GetShardRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{22}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetShardRequest) GetDisk() string {
@@ -1388,7 +1546,7 @@ type GetShardResponse struct {
 
 func (x *GetShardResponse) Reset() {
 	*x = GetShardResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[23]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1558,7 @@ func (x *GetShardResponse) String() string {
 func (*GetShardResponse) ProtoMessage() {}
 
 func (x *GetShardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[23]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1571,7 @@ func (x *GetShardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetShardResponse.ProtoReflect.Descriptor instead.
 func (*GetShardResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{23}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetShardResponse) GetData() []byte {
@@ -1435,7 +1593,7 @@ type AddMemberRequest struct {
 
 func (x *AddMemberRequest) Reset() {
 	*x = AddMemberRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[24]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1605,7 @@ func (x *AddMemberRequest) String() string {
 func (*AddMemberRequest) ProtoMessage() {}
 
 func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[24]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1618,7 @@ func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddMemberRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{24}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AddMemberRequest) GetNode() string {
@@ -1492,7 +1650,7 @@ type AddMemberResponse struct {
 
 func (x *AddMemberResponse) Reset() {
 	*x = AddMemberResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[25]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1504,7 +1662,7 @@ func (x *AddMemberResponse) String() string {
 func (*AddMemberResponse) ProtoMessage() {}
 
 func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[25]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1517,7 +1675,7 @@ func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddMemberResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{25}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{26}
 }
 
 type RemoveMemberRequest struct {
@@ -1529,7 +1687,7 @@ type RemoveMemberRequest struct {
 
 func (x *RemoveMemberRequest) Reset() {
 	*x = RemoveMemberRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[26]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1699,7 @@ func (x *RemoveMemberRequest) String() string {
 func (*RemoveMemberRequest) ProtoMessage() {}
 
 func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[26]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1712,7 @@ func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{26}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RemoveMemberRequest) GetNode() string {
@@ -1572,7 +1730,7 @@ type RemoveMemberResponse struct {
 
 func (x *RemoveMemberResponse) Reset() {
 	*x = RemoveMemberResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[27]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1584,7 +1742,7 @@ func (x *RemoveMemberResponse) String() string {
 func (*RemoveMemberResponse) ProtoMessage() {}
 
 func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[27]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1597,7 +1755,7 @@ func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{27}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{28}
 }
 
 type CreatePoolRequest struct {
@@ -1616,7 +1774,7 @@ type CreatePoolRequest struct {
 
 func (x *CreatePoolRequest) Reset() {
 	*x = CreatePoolRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[28]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1628,7 +1786,7 @@ func (x *CreatePoolRequest) String() string {
 func (*CreatePoolRequest) ProtoMessage() {}
 
 func (x *CreatePoolRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[28]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1641,7 +1799,7 @@ func (x *CreatePoolRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePoolRequest.ProtoReflect.Descriptor instead.
 func (*CreatePoolRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{28}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CreatePoolRequest) GetPool() string {
@@ -1694,7 +1852,7 @@ type CreatePoolResponse struct {
 
 func (x *CreatePoolResponse) Reset() {
 	*x = CreatePoolResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[29]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1706,7 +1864,7 @@ func (x *CreatePoolResponse) String() string {
 func (*CreatePoolResponse) ProtoMessage() {}
 
 func (x *CreatePoolResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[29]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1719,7 +1877,7 @@ func (x *CreatePoolResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePoolResponse.ProtoReflect.Descriptor instead.
 func (*CreatePoolResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{29}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{30}
 }
 
 type StatusRequest struct {
@@ -1730,7 +1888,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[30]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1742,7 +1900,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[30]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1755,7 +1913,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{30}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{31}
 }
 
 type Member struct {
@@ -1771,7 +1929,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[31]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1941,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[31]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1954,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{31}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Member) GetNode() string {
@@ -1846,7 +2004,7 @@ type DiskHealth struct {
 
 func (x *DiskHealth) Reset() {
 	*x = DiskHealth{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[32]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1858,7 +2016,7 @@ func (x *DiskHealth) String() string {
 func (*DiskHealth) ProtoMessage() {}
 
 func (x *DiskHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[32]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1871,7 +2029,7 @@ func (x *DiskHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiskHealth.ProtoReflect.Descriptor instead.
 func (*DiskHealth) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{32}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DiskHealth) GetNode() string {
@@ -1915,7 +2073,7 @@ type PoolStatus struct {
 
 func (x *PoolStatus) Reset() {
 	*x = PoolStatus{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[33]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1927,7 +2085,7 @@ func (x *PoolStatus) String() string {
 func (*PoolStatus) ProtoMessage() {}
 
 func (x *PoolStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[33]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1940,7 +2098,7 @@ func (x *PoolStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoolStatus.ProtoReflect.Descriptor instead.
 func (*PoolStatus) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{33}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PoolStatus) GetPool() string {
@@ -2005,7 +2163,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[34]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2017,7 +2175,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[34]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2030,7 +2188,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{34}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StatusResponse) GetNode() string {
@@ -2161,7 +2319,7 @@ type ScrubRequest struct {
 
 func (x *ScrubRequest) Reset() {
 	*x = ScrubRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[35]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2173,7 +2331,7 @@ func (x *ScrubRequest) String() string {
 func (*ScrubRequest) ProtoMessage() {}
 
 func (x *ScrubRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[35]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2186,7 +2344,7 @@ func (x *ScrubRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScrubRequest.ProtoReflect.Descriptor instead.
 func (*ScrubRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{35}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ScrubRequest) GetDeep() bool {
@@ -2209,7 +2367,7 @@ type ScrubResponse struct {
 
 func (x *ScrubResponse) Reset() {
 	*x = ScrubResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[36]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2221,7 +2379,7 @@ func (x *ScrubResponse) String() string {
 func (*ScrubResponse) ProtoMessage() {}
 
 func (x *ScrubResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[36]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2234,7 +2392,7 @@ func (x *ScrubResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScrubResponse.ProtoReflect.Descriptor instead.
 func (*ScrubResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{36}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ScrubResponse) GetChecked() uint64 {
@@ -2288,7 +2446,7 @@ type UserInfo struct {
 
 func (x *UserInfo) Reset() {
 	*x = UserInfo{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[37]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2300,7 +2458,7 @@ func (x *UserInfo) String() string {
 func (*UserInfo) ProtoMessage() {}
 
 func (x *UserInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[37]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2313,7 +2471,7 @@ func (x *UserInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserInfo.ProtoReflect.Descriptor instead.
 func (*UserInfo) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{37}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UserInfo) GetUser() string {
@@ -2364,7 +2522,7 @@ type KeyInfo struct {
 
 func (x *KeyInfo) Reset() {
 	*x = KeyInfo{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[38]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2376,7 +2534,7 @@ func (x *KeyInfo) String() string {
 func (*KeyInfo) ProtoMessage() {}
 
 func (x *KeyInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[38]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2389,7 +2547,7 @@ func (x *KeyInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyInfo.ProtoReflect.Descriptor instead.
 func (*KeyInfo) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{38}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *KeyInfo) GetAccessKey() string {
@@ -2431,7 +2589,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[39]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2443,7 +2601,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[39]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2456,7 +2614,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{39}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateUserRequest) GetUser() string {
@@ -2490,7 +2648,7 @@ type DeleteUserRequest struct {
 
 func (x *DeleteUserRequest) Reset() {
 	*x = DeleteUserRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[40]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2502,7 +2660,7 @@ func (x *DeleteUserRequest) String() string {
 func (*DeleteUserRequest) ProtoMessage() {}
 
 func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[40]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2515,7 +2673,7 @@ func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{40}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DeleteUserRequest) GetUser() string {
@@ -2540,7 +2698,7 @@ type DeleteUserResponse struct {
 
 func (x *DeleteUserResponse) Reset() {
 	*x = DeleteUserResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[41]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2552,7 +2710,7 @@ func (x *DeleteUserResponse) String() string {
 func (*DeleteUserResponse) ProtoMessage() {}
 
 func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[41]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2565,7 +2723,7 @@ func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUserResponse.ProtoReflect.Descriptor instead.
 func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{41}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{42}
 }
 
 type ListUsersRequest struct {
@@ -2576,7 +2734,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[42]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2588,7 +2746,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[42]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2601,7 +2759,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{42}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{43}
 }
 
 type ListUsersResponse struct {
@@ -2613,7 +2771,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[43]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2625,7 +2783,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[43]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2638,7 +2796,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{43}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListUsersResponse) GetUsers() []*UserInfo {
@@ -2662,7 +2820,7 @@ type CreateKeyRequest struct {
 
 func (x *CreateKeyRequest) Reset() {
 	*x = CreateKeyRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[44]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2674,7 +2832,7 @@ func (x *CreateKeyRequest) String() string {
 func (*CreateKeyRequest) ProtoMessage() {}
 
 func (x *CreateKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[44]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2687,7 +2845,7 @@ func (x *CreateKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateKeyRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{44}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateKeyRequest) GetUser() string {
@@ -2729,7 +2887,7 @@ type CreateKeyResponse struct {
 
 func (x *CreateKeyResponse) Reset() {
 	*x = CreateKeyResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[45]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2741,7 +2899,7 @@ func (x *CreateKeyResponse) String() string {
 func (*CreateKeyResponse) ProtoMessage() {}
 
 func (x *CreateKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[45]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2754,7 +2912,7 @@ func (x *CreateKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateKeyResponse.ProtoReflect.Descriptor instead.
 func (*CreateKeyResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{45}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CreateKeyResponse) GetKey() *KeyInfo {
@@ -2781,7 +2939,7 @@ type DeleteKeyRequest struct {
 
 func (x *DeleteKeyRequest) Reset() {
 	*x = DeleteKeyRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[46]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2793,7 +2951,7 @@ func (x *DeleteKeyRequest) String() string {
 func (*DeleteKeyRequest) ProtoMessage() {}
 
 func (x *DeleteKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[46]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2806,7 +2964,7 @@ func (x *DeleteKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteKeyRequest.ProtoReflect.Descriptor instead.
 func (*DeleteKeyRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{46}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DeleteKeyRequest) GetAccessKey() string {
@@ -2831,7 +2989,7 @@ type DeleteKeyResponse struct {
 
 func (x *DeleteKeyResponse) Reset() {
 	*x = DeleteKeyResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[47]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2843,7 +3001,7 @@ func (x *DeleteKeyResponse) String() string {
 func (*DeleteKeyResponse) ProtoMessage() {}
 
 func (x *DeleteKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[47]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2856,7 +3014,7 @@ func (x *DeleteKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteKeyResponse.ProtoReflect.Descriptor instead.
 func (*DeleteKeyResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{47}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{48}
 }
 
 type ListKeysRequest struct {
@@ -2869,7 +3027,7 @@ type ListKeysRequest struct {
 
 func (x *ListKeysRequest) Reset() {
 	*x = ListKeysRequest{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[48]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +3039,7 @@ func (x *ListKeysRequest) String() string {
 func (*ListKeysRequest) ProtoMessage() {}
 
 func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[48]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +3052,7 @@ func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListKeysRequest) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{48}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListKeysRequest) GetUser() string {
@@ -2913,7 +3071,7 @@ type ListKeysResponse struct {
 
 func (x *ListKeysResponse) Reset() {
 	*x = ListKeysResponse{}
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[49]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2925,7 +3083,7 @@ func (x *ListKeysResponse) String() string {
 func (*ListKeysResponse) ProtoMessage() {}
 
 func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftstore_nodepb_node_proto_msgTypes[49]
+	mi := &file_raftstore_nodepb_node_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2938,7 +3096,7 @@ func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListKeysResponse) Descriptor() ([]byte, []int) {
-	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{49}
+	return file_raftstore_nodepb_node_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListKeysResponse) GetKeys() []*KeyInfo {
@@ -2954,18 +3112,26 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\n" +
 	"\x1braftstore/nodepb/node.proto\x12\rferry.node.v1\x1a\x1djournal/journalpb/event.proto\"?\n" +
 	"\x0eProposeRequest\x12-\n" +
-	"\x05event\x18\x01 \x01(\v2\x17.ferry.journal.v1.EventR\x05event\"{\n" +
+	"\x05event\x18\x01 \x01(\v2\x17.ferry.journal.v1.EventR\x05event\"\xad\x01\n" +
 	"\x0fProposeResponse\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12#\n" +
 	"\rjournal_index\x18\x02 \x01(\x04R\fjournalIndex\x12-\n" +
-	"\x03hlc\x18\x03 \x01(\v2\x1b.ferry.journal.v1.TimestampR\x03hlc\"\x12\n" +
+	"\x03hlc\x18\x03 \x01(\v2\x1b.ferry.journal.v1.TimestampR\x03hlc\x120\n" +
+	"\aoutcome\x18\x04 \x01(\v2\x16.ferry.node.v1.OutcomeR\aoutcome\"\x89\x01\n" +
+	"\aOutcome\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x01 \x01(\tR\tversionId\x12#\n" +
+	"\rdelete_marker\x18\x02 \x01(\bR\fdeleteMarker\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x03R\x04size\x12\x10\n" +
+	"\x03md5\x18\x04 \x01(\fR\x03md5\x12\x14\n" +
+	"\x05parts\x18\x05 \x01(\rR\x05parts\"\x12\n" +
 	"\x10ReadIndexRequest\")\n" +
 	"\x11ReadIndexResponse\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\"i\n" +
 	"\x10PutObjectRequest\x128\n" +
 	"\x06header\x18\x01 \x01(\v2\x1e.ferry.node.v1.PutObjectHeaderH\x00R\x06header\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04dataB\x05\n" +
-	"\x03msg\"\xe4\x02\n" +
+	"\x03msg\"\x8d\x04\n" +
 	"\x0fPutObjectHeader\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12!\n" +
@@ -2975,10 +3141,16 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\x11if_none_match_any\x18\x06 \x01(\bR\x0eifNoneMatchAny\x12 \n" +
 	"\fif_match_md5\x18\a \x01(\fR\n" +
 	"ifMatchMd5\x12\x1c\n" +
-	"\tprincipal\x18\b \x01(\tR\tprincipal\x1a;\n" +
+	"\tprincipal\x18\b \x01(\tR\tprincipal\x12<\n" +
+	"\x04tags\x18\t \x03(\v2(.ferry.node.v1.PutObjectHeader.TagsEntryR\x04tags\x120\n" +
+	"\x04lock\x18\n" +
+	" \x01(\v2\x1c.ferry.journal.v1.ObjectLockR\x04lock\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb0\x05\n" +
 	"\n" +
 	"ObjectInfo\x12\x16\n" +
 	"\x06bucket\x18\x01 \x01(\tR\x06bucket\x12\x10\n" +
@@ -2992,8 +3164,17 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"version_id\x18\b \x01(\tR\tversionId\x12\x14\n" +
 	"\x05index\x18\t \x01(\x04R\x05index\x12#\n" +
 	"\rerasure_coded\x18\n" +
-	" \x01(\bR\ferasureCoded\x1a;\n" +
+	" \x01(\bR\ferasureCoded\x12#\n" +
+	"\rdelete_marker\x18\v \x01(\bR\fdeleteMarker\x12\x14\n" +
+	"\x05parts\x18\f \x01(\rR\x05parts\x127\n" +
+	"\x04tags\x18\r \x03(\v2#.ferry.node.v1.ObjectInfo.TagsEntryR\x04tags\x120\n" +
+	"\x04lock\x18\x0e \x01(\v2\x1c.ferry.journal.v1.ObjectLockR\x04lock\x12-\n" +
+	"\x12replication_status\x18\x0f \x01(\tR\x11replicationStatus\x12\x1b\n" +
+	"\tis_latest\x18\x10 \x01(\bR\bisLatest\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"l\n" +
 	"\x10GetObjectRequest\x12\x16\n" +
@@ -3203,131 +3384,140 @@ func file_raftstore_nodepb_node_proto_rawDescGZIP() []byte {
 	return file_raftstore_nodepb_node_proto_rawDescData
 }
 
-var file_raftstore_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_raftstore_nodepb_node_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_raftstore_nodepb_node_proto_goTypes = []any{
 	(*ProposeRequest)(nil),          // 0: ferry.node.v1.ProposeRequest
 	(*ProposeResponse)(nil),         // 1: ferry.node.v1.ProposeResponse
-	(*ReadIndexRequest)(nil),        // 2: ferry.node.v1.ReadIndexRequest
-	(*ReadIndexResponse)(nil),       // 3: ferry.node.v1.ReadIndexResponse
-	(*PutObjectRequest)(nil),        // 4: ferry.node.v1.PutObjectRequest
-	(*PutObjectHeader)(nil),         // 5: ferry.node.v1.PutObjectHeader
-	(*ObjectInfo)(nil),              // 6: ferry.node.v1.ObjectInfo
-	(*GetObjectRequest)(nil),        // 7: ferry.node.v1.GetObjectRequest
-	(*GetObjectResponse)(nil),       // 8: ferry.node.v1.GetObjectResponse
-	(*HeadObjectRequest)(nil),       // 9: ferry.node.v1.HeadObjectRequest
-	(*DeleteObjectRequest)(nil),     // 10: ferry.node.v1.DeleteObjectRequest
-	(*DeleteObjectResponse)(nil),    // 11: ferry.node.v1.DeleteObjectResponse
-	(*ListObjectsRequest)(nil),      // 12: ferry.node.v1.ListObjectsRequest
-	(*ListObjectsResponse)(nil),     // 13: ferry.node.v1.ListObjectsResponse
-	(*CreateBucketRequest)(nil),     // 14: ferry.node.v1.CreateBucketRequest
-	(*BucketInfo)(nil),              // 15: ferry.node.v1.BucketInfo
-	(*DeleteBucketRequest)(nil),     // 16: ferry.node.v1.DeleteBucketRequest
-	(*DeleteBucketResponse)(nil),    // 17: ferry.node.v1.DeleteBucketResponse
-	(*ListBucketsRequest)(nil),      // 18: ferry.node.v1.ListBucketsRequest
-	(*ListBucketsResponse)(nil),     // 19: ferry.node.v1.ListBucketsResponse
-	(*PutShardRequest)(nil),         // 20: ferry.node.v1.PutShardRequest
-	(*PutShardResponse)(nil),        // 21: ferry.node.v1.PutShardResponse
-	(*GetShardRequest)(nil),         // 22: ferry.node.v1.GetShardRequest
-	(*GetShardResponse)(nil),        // 23: ferry.node.v1.GetShardResponse
-	(*AddMemberRequest)(nil),        // 24: ferry.node.v1.AddMemberRequest
-	(*AddMemberResponse)(nil),       // 25: ferry.node.v1.AddMemberResponse
-	(*RemoveMemberRequest)(nil),     // 26: ferry.node.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),    // 27: ferry.node.v1.RemoveMemberResponse
-	(*CreatePoolRequest)(nil),       // 28: ferry.node.v1.CreatePoolRequest
-	(*CreatePoolResponse)(nil),      // 29: ferry.node.v1.CreatePoolResponse
-	(*StatusRequest)(nil),           // 30: ferry.node.v1.StatusRequest
-	(*Member)(nil),                  // 31: ferry.node.v1.Member
-	(*DiskHealth)(nil),              // 32: ferry.node.v1.DiskHealth
-	(*PoolStatus)(nil),              // 33: ferry.node.v1.PoolStatus
-	(*StatusResponse)(nil),          // 34: ferry.node.v1.StatusResponse
-	(*ScrubRequest)(nil),            // 35: ferry.node.v1.ScrubRequest
-	(*ScrubResponse)(nil),           // 36: ferry.node.v1.ScrubResponse
-	(*UserInfo)(nil),                // 37: ferry.node.v1.UserInfo
-	(*KeyInfo)(nil),                 // 38: ferry.node.v1.KeyInfo
-	(*CreateUserRequest)(nil),       // 39: ferry.node.v1.CreateUserRequest
-	(*DeleteUserRequest)(nil),       // 40: ferry.node.v1.DeleteUserRequest
-	(*DeleteUserResponse)(nil),      // 41: ferry.node.v1.DeleteUserResponse
-	(*ListUsersRequest)(nil),        // 42: ferry.node.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),       // 43: ferry.node.v1.ListUsersResponse
-	(*CreateKeyRequest)(nil),        // 44: ferry.node.v1.CreateKeyRequest
-	(*CreateKeyResponse)(nil),       // 45: ferry.node.v1.CreateKeyResponse
-	(*DeleteKeyRequest)(nil),        // 46: ferry.node.v1.DeleteKeyRequest
-	(*DeleteKeyResponse)(nil),       // 47: ferry.node.v1.DeleteKeyResponse
-	(*ListKeysRequest)(nil),         // 48: ferry.node.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),        // 49: ferry.node.v1.ListKeysResponse
-	nil,                             // 50: ferry.node.v1.PutObjectHeader.MetadataEntry
-	nil,                             // 51: ferry.node.v1.ObjectInfo.MetadataEntry
-	(*journalpb.Event)(nil),         // 52: ferry.journal.v1.Event
-	(*journalpb.Timestamp)(nil),     // 53: ferry.journal.v1.Timestamp
-	(*journalpb.ShardLocation)(nil), // 54: ferry.journal.v1.ShardLocation
+	(*Outcome)(nil),                 // 2: ferry.node.v1.Outcome
+	(*ReadIndexRequest)(nil),        // 3: ferry.node.v1.ReadIndexRequest
+	(*ReadIndexResponse)(nil),       // 4: ferry.node.v1.ReadIndexResponse
+	(*PutObjectRequest)(nil),        // 5: ferry.node.v1.PutObjectRequest
+	(*PutObjectHeader)(nil),         // 6: ferry.node.v1.PutObjectHeader
+	(*ObjectInfo)(nil),              // 7: ferry.node.v1.ObjectInfo
+	(*GetObjectRequest)(nil),        // 8: ferry.node.v1.GetObjectRequest
+	(*GetObjectResponse)(nil),       // 9: ferry.node.v1.GetObjectResponse
+	(*HeadObjectRequest)(nil),       // 10: ferry.node.v1.HeadObjectRequest
+	(*DeleteObjectRequest)(nil),     // 11: ferry.node.v1.DeleteObjectRequest
+	(*DeleteObjectResponse)(nil),    // 12: ferry.node.v1.DeleteObjectResponse
+	(*ListObjectsRequest)(nil),      // 13: ferry.node.v1.ListObjectsRequest
+	(*ListObjectsResponse)(nil),     // 14: ferry.node.v1.ListObjectsResponse
+	(*CreateBucketRequest)(nil),     // 15: ferry.node.v1.CreateBucketRequest
+	(*BucketInfo)(nil),              // 16: ferry.node.v1.BucketInfo
+	(*DeleteBucketRequest)(nil),     // 17: ferry.node.v1.DeleteBucketRequest
+	(*DeleteBucketResponse)(nil),    // 18: ferry.node.v1.DeleteBucketResponse
+	(*ListBucketsRequest)(nil),      // 19: ferry.node.v1.ListBucketsRequest
+	(*ListBucketsResponse)(nil),     // 20: ferry.node.v1.ListBucketsResponse
+	(*PutShardRequest)(nil),         // 21: ferry.node.v1.PutShardRequest
+	(*PutShardResponse)(nil),        // 22: ferry.node.v1.PutShardResponse
+	(*GetShardRequest)(nil),         // 23: ferry.node.v1.GetShardRequest
+	(*GetShardResponse)(nil),        // 24: ferry.node.v1.GetShardResponse
+	(*AddMemberRequest)(nil),        // 25: ferry.node.v1.AddMemberRequest
+	(*AddMemberResponse)(nil),       // 26: ferry.node.v1.AddMemberResponse
+	(*RemoveMemberRequest)(nil),     // 27: ferry.node.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),    // 28: ferry.node.v1.RemoveMemberResponse
+	(*CreatePoolRequest)(nil),       // 29: ferry.node.v1.CreatePoolRequest
+	(*CreatePoolResponse)(nil),      // 30: ferry.node.v1.CreatePoolResponse
+	(*StatusRequest)(nil),           // 31: ferry.node.v1.StatusRequest
+	(*Member)(nil),                  // 32: ferry.node.v1.Member
+	(*DiskHealth)(nil),              // 33: ferry.node.v1.DiskHealth
+	(*PoolStatus)(nil),              // 34: ferry.node.v1.PoolStatus
+	(*StatusResponse)(nil),          // 35: ferry.node.v1.StatusResponse
+	(*ScrubRequest)(nil),            // 36: ferry.node.v1.ScrubRequest
+	(*ScrubResponse)(nil),           // 37: ferry.node.v1.ScrubResponse
+	(*UserInfo)(nil),                // 38: ferry.node.v1.UserInfo
+	(*KeyInfo)(nil),                 // 39: ferry.node.v1.KeyInfo
+	(*CreateUserRequest)(nil),       // 40: ferry.node.v1.CreateUserRequest
+	(*DeleteUserRequest)(nil),       // 41: ferry.node.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),      // 42: ferry.node.v1.DeleteUserResponse
+	(*ListUsersRequest)(nil),        // 43: ferry.node.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),       // 44: ferry.node.v1.ListUsersResponse
+	(*CreateKeyRequest)(nil),        // 45: ferry.node.v1.CreateKeyRequest
+	(*CreateKeyResponse)(nil),       // 46: ferry.node.v1.CreateKeyResponse
+	(*DeleteKeyRequest)(nil),        // 47: ferry.node.v1.DeleteKeyRequest
+	(*DeleteKeyResponse)(nil),       // 48: ferry.node.v1.DeleteKeyResponse
+	(*ListKeysRequest)(nil),         // 49: ferry.node.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),        // 50: ferry.node.v1.ListKeysResponse
+	nil,                             // 51: ferry.node.v1.PutObjectHeader.MetadataEntry
+	nil,                             // 52: ferry.node.v1.PutObjectHeader.TagsEntry
+	nil,                             // 53: ferry.node.v1.ObjectInfo.MetadataEntry
+	nil,                             // 54: ferry.node.v1.ObjectInfo.TagsEntry
+	(*journalpb.Event)(nil),         // 55: ferry.journal.v1.Event
+	(*journalpb.Timestamp)(nil),     // 56: ferry.journal.v1.Timestamp
+	(*journalpb.ObjectLock)(nil),    // 57: ferry.journal.v1.ObjectLock
+	(*journalpb.ShardLocation)(nil), // 58: ferry.journal.v1.ShardLocation
 }
 var file_raftstore_nodepb_node_proto_depIdxs = []int32{
-	52, // 0: ferry.node.v1.ProposeRequest.event:type_name -> ferry.journal.v1.Event
-	53, // 1: ferry.node.v1.ProposeResponse.hlc:type_name -> ferry.journal.v1.Timestamp
-	5,  // 2: ferry.node.v1.PutObjectRequest.header:type_name -> ferry.node.v1.PutObjectHeader
-	50, // 3: ferry.node.v1.PutObjectHeader.metadata:type_name -> ferry.node.v1.PutObjectHeader.MetadataEntry
-	51, // 4: ferry.node.v1.ObjectInfo.metadata:type_name -> ferry.node.v1.ObjectInfo.MetadataEntry
-	6,  // 5: ferry.node.v1.GetObjectResponse.info:type_name -> ferry.node.v1.ObjectInfo
-	6,  // 6: ferry.node.v1.ListObjectsResponse.objects:type_name -> ferry.node.v1.ObjectInfo
-	15, // 7: ferry.node.v1.ListBucketsResponse.buckets:type_name -> ferry.node.v1.BucketInfo
-	54, // 8: ferry.node.v1.CreatePoolRequest.disks:type_name -> ferry.journal.v1.ShardLocation
-	32, // 9: ferry.node.v1.PoolStatus.disks:type_name -> ferry.node.v1.DiskHealth
-	31, // 10: ferry.node.v1.StatusResponse.members:type_name -> ferry.node.v1.Member
-	33, // 11: ferry.node.v1.StatusResponse.pools:type_name -> ferry.node.v1.PoolStatus
-	37, // 12: ferry.node.v1.ListUsersResponse.users:type_name -> ferry.node.v1.UserInfo
-	38, // 13: ferry.node.v1.CreateKeyResponse.key:type_name -> ferry.node.v1.KeyInfo
-	38, // 14: ferry.node.v1.ListKeysResponse.keys:type_name -> ferry.node.v1.KeyInfo
-	0,  // 15: ferry.node.v1.Node.Propose:input_type -> ferry.node.v1.ProposeRequest
-	2,  // 16: ferry.node.v1.Node.ReadIndex:input_type -> ferry.node.v1.ReadIndexRequest
-	4,  // 17: ferry.node.v1.Node.PutObject:input_type -> ferry.node.v1.PutObjectRequest
-	7,  // 18: ferry.node.v1.Node.GetObject:input_type -> ferry.node.v1.GetObjectRequest
-	9,  // 19: ferry.node.v1.Node.HeadObject:input_type -> ferry.node.v1.HeadObjectRequest
-	10, // 20: ferry.node.v1.Node.DeleteObject:input_type -> ferry.node.v1.DeleteObjectRequest
-	12, // 21: ferry.node.v1.Node.ListObjects:input_type -> ferry.node.v1.ListObjectsRequest
-	14, // 22: ferry.node.v1.Node.CreateBucket:input_type -> ferry.node.v1.CreateBucketRequest
-	16, // 23: ferry.node.v1.Node.DeleteBucket:input_type -> ferry.node.v1.DeleteBucketRequest
-	18, // 24: ferry.node.v1.Node.ListBuckets:input_type -> ferry.node.v1.ListBucketsRequest
-	20, // 25: ferry.node.v1.Node.PutShard:input_type -> ferry.node.v1.PutShardRequest
-	22, // 26: ferry.node.v1.Node.GetShard:input_type -> ferry.node.v1.GetShardRequest
-	24, // 27: ferry.node.v1.Node.AddMember:input_type -> ferry.node.v1.AddMemberRequest
-	26, // 28: ferry.node.v1.Node.RemoveMember:input_type -> ferry.node.v1.RemoveMemberRequest
-	28, // 29: ferry.node.v1.Node.CreatePool:input_type -> ferry.node.v1.CreatePoolRequest
-	30, // 30: ferry.node.v1.Node.Status:input_type -> ferry.node.v1.StatusRequest
-	35, // 31: ferry.node.v1.Node.Scrub:input_type -> ferry.node.v1.ScrubRequest
-	39, // 32: ferry.node.v1.Node.CreateUser:input_type -> ferry.node.v1.CreateUserRequest
-	40, // 33: ferry.node.v1.Node.DeleteUser:input_type -> ferry.node.v1.DeleteUserRequest
-	42, // 34: ferry.node.v1.Node.ListUsers:input_type -> ferry.node.v1.ListUsersRequest
-	44, // 35: ferry.node.v1.Node.CreateKey:input_type -> ferry.node.v1.CreateKeyRequest
-	46, // 36: ferry.node.v1.Node.DeleteKey:input_type -> ferry.node.v1.DeleteKeyRequest
-	48, // 37: ferry.node.v1.Node.ListKeys:input_type -> ferry.node.v1.ListKeysRequest
-	1,  // 38: ferry.node.v1.Node.Propose:output_type -> ferry.node.v1.ProposeResponse
-	3,  // 39: ferry.node.v1.Node.ReadIndex:output_type -> ferry.node.v1.ReadIndexResponse
-	6,  // 40: ferry.node.v1.Node.PutObject:output_type -> ferry.node.v1.ObjectInfo
-	8,  // 41: ferry.node.v1.Node.GetObject:output_type -> ferry.node.v1.GetObjectResponse
-	6,  // 42: ferry.node.v1.Node.HeadObject:output_type -> ferry.node.v1.ObjectInfo
-	11, // 43: ferry.node.v1.Node.DeleteObject:output_type -> ferry.node.v1.DeleteObjectResponse
-	13, // 44: ferry.node.v1.Node.ListObjects:output_type -> ferry.node.v1.ListObjectsResponse
-	15, // 45: ferry.node.v1.Node.CreateBucket:output_type -> ferry.node.v1.BucketInfo
-	17, // 46: ferry.node.v1.Node.DeleteBucket:output_type -> ferry.node.v1.DeleteBucketResponse
-	19, // 47: ferry.node.v1.Node.ListBuckets:output_type -> ferry.node.v1.ListBucketsResponse
-	21, // 48: ferry.node.v1.Node.PutShard:output_type -> ferry.node.v1.PutShardResponse
-	23, // 49: ferry.node.v1.Node.GetShard:output_type -> ferry.node.v1.GetShardResponse
-	25, // 50: ferry.node.v1.Node.AddMember:output_type -> ferry.node.v1.AddMemberResponse
-	27, // 51: ferry.node.v1.Node.RemoveMember:output_type -> ferry.node.v1.RemoveMemberResponse
-	29, // 52: ferry.node.v1.Node.CreatePool:output_type -> ferry.node.v1.CreatePoolResponse
-	34, // 53: ferry.node.v1.Node.Status:output_type -> ferry.node.v1.StatusResponse
-	36, // 54: ferry.node.v1.Node.Scrub:output_type -> ferry.node.v1.ScrubResponse
-	37, // 55: ferry.node.v1.Node.CreateUser:output_type -> ferry.node.v1.UserInfo
-	41, // 56: ferry.node.v1.Node.DeleteUser:output_type -> ferry.node.v1.DeleteUserResponse
-	43, // 57: ferry.node.v1.Node.ListUsers:output_type -> ferry.node.v1.ListUsersResponse
-	45, // 58: ferry.node.v1.Node.CreateKey:output_type -> ferry.node.v1.CreateKeyResponse
-	47, // 59: ferry.node.v1.Node.DeleteKey:output_type -> ferry.node.v1.DeleteKeyResponse
-	49, // 60: ferry.node.v1.Node.ListKeys:output_type -> ferry.node.v1.ListKeysResponse
-	38, // [38:61] is the sub-list for method output_type
-	15, // [15:38] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	55, // 0: ferry.node.v1.ProposeRequest.event:type_name -> ferry.journal.v1.Event
+	56, // 1: ferry.node.v1.ProposeResponse.hlc:type_name -> ferry.journal.v1.Timestamp
+	2,  // 2: ferry.node.v1.ProposeResponse.outcome:type_name -> ferry.node.v1.Outcome
+	6,  // 3: ferry.node.v1.PutObjectRequest.header:type_name -> ferry.node.v1.PutObjectHeader
+	51, // 4: ferry.node.v1.PutObjectHeader.metadata:type_name -> ferry.node.v1.PutObjectHeader.MetadataEntry
+	52, // 5: ferry.node.v1.PutObjectHeader.tags:type_name -> ferry.node.v1.PutObjectHeader.TagsEntry
+	57, // 6: ferry.node.v1.PutObjectHeader.lock:type_name -> ferry.journal.v1.ObjectLock
+	53, // 7: ferry.node.v1.ObjectInfo.metadata:type_name -> ferry.node.v1.ObjectInfo.MetadataEntry
+	54, // 8: ferry.node.v1.ObjectInfo.tags:type_name -> ferry.node.v1.ObjectInfo.TagsEntry
+	57, // 9: ferry.node.v1.ObjectInfo.lock:type_name -> ferry.journal.v1.ObjectLock
+	7,  // 10: ferry.node.v1.GetObjectResponse.info:type_name -> ferry.node.v1.ObjectInfo
+	7,  // 11: ferry.node.v1.ListObjectsResponse.objects:type_name -> ferry.node.v1.ObjectInfo
+	16, // 12: ferry.node.v1.ListBucketsResponse.buckets:type_name -> ferry.node.v1.BucketInfo
+	58, // 13: ferry.node.v1.CreatePoolRequest.disks:type_name -> ferry.journal.v1.ShardLocation
+	33, // 14: ferry.node.v1.PoolStatus.disks:type_name -> ferry.node.v1.DiskHealth
+	32, // 15: ferry.node.v1.StatusResponse.members:type_name -> ferry.node.v1.Member
+	34, // 16: ferry.node.v1.StatusResponse.pools:type_name -> ferry.node.v1.PoolStatus
+	38, // 17: ferry.node.v1.ListUsersResponse.users:type_name -> ferry.node.v1.UserInfo
+	39, // 18: ferry.node.v1.CreateKeyResponse.key:type_name -> ferry.node.v1.KeyInfo
+	39, // 19: ferry.node.v1.ListKeysResponse.keys:type_name -> ferry.node.v1.KeyInfo
+	0,  // 20: ferry.node.v1.Node.Propose:input_type -> ferry.node.v1.ProposeRequest
+	3,  // 21: ferry.node.v1.Node.ReadIndex:input_type -> ferry.node.v1.ReadIndexRequest
+	5,  // 22: ferry.node.v1.Node.PutObject:input_type -> ferry.node.v1.PutObjectRequest
+	8,  // 23: ferry.node.v1.Node.GetObject:input_type -> ferry.node.v1.GetObjectRequest
+	10, // 24: ferry.node.v1.Node.HeadObject:input_type -> ferry.node.v1.HeadObjectRequest
+	11, // 25: ferry.node.v1.Node.DeleteObject:input_type -> ferry.node.v1.DeleteObjectRequest
+	13, // 26: ferry.node.v1.Node.ListObjects:input_type -> ferry.node.v1.ListObjectsRequest
+	15, // 27: ferry.node.v1.Node.CreateBucket:input_type -> ferry.node.v1.CreateBucketRequest
+	17, // 28: ferry.node.v1.Node.DeleteBucket:input_type -> ferry.node.v1.DeleteBucketRequest
+	19, // 29: ferry.node.v1.Node.ListBuckets:input_type -> ferry.node.v1.ListBucketsRequest
+	21, // 30: ferry.node.v1.Node.PutShard:input_type -> ferry.node.v1.PutShardRequest
+	23, // 31: ferry.node.v1.Node.GetShard:input_type -> ferry.node.v1.GetShardRequest
+	25, // 32: ferry.node.v1.Node.AddMember:input_type -> ferry.node.v1.AddMemberRequest
+	27, // 33: ferry.node.v1.Node.RemoveMember:input_type -> ferry.node.v1.RemoveMemberRequest
+	29, // 34: ferry.node.v1.Node.CreatePool:input_type -> ferry.node.v1.CreatePoolRequest
+	31, // 35: ferry.node.v1.Node.Status:input_type -> ferry.node.v1.StatusRequest
+	36, // 36: ferry.node.v1.Node.Scrub:input_type -> ferry.node.v1.ScrubRequest
+	40, // 37: ferry.node.v1.Node.CreateUser:input_type -> ferry.node.v1.CreateUserRequest
+	41, // 38: ferry.node.v1.Node.DeleteUser:input_type -> ferry.node.v1.DeleteUserRequest
+	43, // 39: ferry.node.v1.Node.ListUsers:input_type -> ferry.node.v1.ListUsersRequest
+	45, // 40: ferry.node.v1.Node.CreateKey:input_type -> ferry.node.v1.CreateKeyRequest
+	47, // 41: ferry.node.v1.Node.DeleteKey:input_type -> ferry.node.v1.DeleteKeyRequest
+	49, // 42: ferry.node.v1.Node.ListKeys:input_type -> ferry.node.v1.ListKeysRequest
+	1,  // 43: ferry.node.v1.Node.Propose:output_type -> ferry.node.v1.ProposeResponse
+	4,  // 44: ferry.node.v1.Node.ReadIndex:output_type -> ferry.node.v1.ReadIndexResponse
+	7,  // 45: ferry.node.v1.Node.PutObject:output_type -> ferry.node.v1.ObjectInfo
+	9,  // 46: ferry.node.v1.Node.GetObject:output_type -> ferry.node.v1.GetObjectResponse
+	7,  // 47: ferry.node.v1.Node.HeadObject:output_type -> ferry.node.v1.ObjectInfo
+	12, // 48: ferry.node.v1.Node.DeleteObject:output_type -> ferry.node.v1.DeleteObjectResponse
+	14, // 49: ferry.node.v1.Node.ListObjects:output_type -> ferry.node.v1.ListObjectsResponse
+	16, // 50: ferry.node.v1.Node.CreateBucket:output_type -> ferry.node.v1.BucketInfo
+	18, // 51: ferry.node.v1.Node.DeleteBucket:output_type -> ferry.node.v1.DeleteBucketResponse
+	20, // 52: ferry.node.v1.Node.ListBuckets:output_type -> ferry.node.v1.ListBucketsResponse
+	22, // 53: ferry.node.v1.Node.PutShard:output_type -> ferry.node.v1.PutShardResponse
+	24, // 54: ferry.node.v1.Node.GetShard:output_type -> ferry.node.v1.GetShardResponse
+	26, // 55: ferry.node.v1.Node.AddMember:output_type -> ferry.node.v1.AddMemberResponse
+	28, // 56: ferry.node.v1.Node.RemoveMember:output_type -> ferry.node.v1.RemoveMemberResponse
+	30, // 57: ferry.node.v1.Node.CreatePool:output_type -> ferry.node.v1.CreatePoolResponse
+	35, // 58: ferry.node.v1.Node.Status:output_type -> ferry.node.v1.StatusResponse
+	37, // 59: ferry.node.v1.Node.Scrub:output_type -> ferry.node.v1.ScrubResponse
+	38, // 60: ferry.node.v1.Node.CreateUser:output_type -> ferry.node.v1.UserInfo
+	42, // 61: ferry.node.v1.Node.DeleteUser:output_type -> ferry.node.v1.DeleteUserResponse
+	44, // 62: ferry.node.v1.Node.ListUsers:output_type -> ferry.node.v1.ListUsersResponse
+	46, // 63: ferry.node.v1.Node.CreateKey:output_type -> ferry.node.v1.CreateKeyResponse
+	48, // 64: ferry.node.v1.Node.DeleteKey:output_type -> ferry.node.v1.DeleteKeyResponse
+	50, // 65: ferry.node.v1.Node.ListKeys:output_type -> ferry.node.v1.ListKeysResponse
+	43, // [43:66] is the sub-list for method output_type
+	20, // [20:43] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_raftstore_nodepb_node_proto_init() }
@@ -3335,11 +3525,11 @@ func file_raftstore_nodepb_node_proto_init() {
 	if File_raftstore_nodepb_node_proto != nil {
 		return
 	}
-	file_raftstore_nodepb_node_proto_msgTypes[4].OneofWrappers = []any{
+	file_raftstore_nodepb_node_proto_msgTypes[5].OneofWrappers = []any{
 		(*PutObjectRequest_Header)(nil),
 		(*PutObjectRequest_Data)(nil),
 	}
-	file_raftstore_nodepb_node_proto_msgTypes[8].OneofWrappers = []any{
+	file_raftstore_nodepb_node_proto_msgTypes[9].OneofWrappers = []any{
 		(*GetObjectResponse_Info)(nil),
 		(*GetObjectResponse_Data)(nil),
 	}
@@ -3349,7 +3539,7 @@ func file_raftstore_nodepb_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftstore_nodepb_node_proto_rawDesc), len(file_raftstore_nodepb_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   52,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
