@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/ferrydr/ferry/gateways/s3"
 	"github.com/ferrydr/ferry/raftstore"
@@ -15,6 +16,9 @@ type s3Config struct {
 	Addr string `yaml:"addr"`
 	// Region is the region the gateway reports and signs for. Default: us-east-1.
 	Region string `yaml:"region"`
+	// LifecycleInterval is how often the leader runs buckets' lifecycle
+	// rules. Default: 1h.
+	LifecycleInterval *time.Duration `yaml:"lifecycle_interval"`
 }
 
 // gatewayConfig turns the file's s3 section into the gateway's
@@ -37,8 +41,16 @@ func (c s3Config) gatewayConfig(n *raftstore.Node, log *slog.Logger) (s3.Config,
 	return cfg, true
 }
 
-// startS3 serves the S3 gateway of n; nil when it is disabled.
-func startS3(c s3Config, n *raftstore.Node, log *slog.Logger) (*s3.Server, error) {
+// s3Service is the S3 gateway of a node and its lifecycle worker.
+type s3Service struct {
+	*s3.Server
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// startS3 serves the S3 gateway of n and starts its lifecycle worker; nil
+// when the gateway is disabled.
+func startS3(c s3Config, n *raftstore.Node, log *slog.Logger) (*s3Service, error) {
 	cfg, ok := c.gatewayConfig(n, log)
 	if !ok {
 		return nil, nil
@@ -47,5 +59,26 @@ func startS3(c s3Config, n *raftstore.Node, log *slog.Logger) (*s3.Server, error
 	if err != nil {
 		return nil, err
 	}
-	return s3.Listen(g)
+	srv, err := s3.Listen(g)
+	if err != nil {
+		return nil, err
+	}
+	lc := s3.LifecycleConfig{Logger: log.With("component", "lifecycle")}
+	if c.LifecycleInterval != nil {
+		lc.Interval = *c.LifecycleInterval
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	svc := &s3Service{Server: srv, stop: stop, done: make(chan struct{})}
+	go func() {
+		defer close(svc.done)
+		s3.NewLifecycle(n, lc).Run(ctx)
+	}()
+	return svc, nil
+}
+
+// Close stops the lifecycle worker, then the gateway.
+func (s *s3Service) Close() error {
+	s.stop()
+	<-s.done
+	return s.Server.Close()
 }
