@@ -198,3 +198,36 @@ func (n *Node) ListUploads(ctx context.Context, bucket, prefix, keyMarker, uploa
 	}
 	return out, truncated, nil
 }
+
+// PartRange returns where part number (1-based) of a version lies in the
+// object: its offset and size. The version must be the one whose raft
+// index is index (0: any), so a caller that read the object's description
+// does not get the parts of a later write. A single-part object has one
+// part, the whole object.
+func (n *Node) PartRange(ctx context.Context, bucket, key, versionID string, index uint64, number int) (int64, int64, error) {
+	if err := n.linearize(ctx); err != nil {
+		return 0, 0, err
+	}
+	rec, _, err := n.fsm.index().getVersion(bucket, key, versionID)
+	if err != nil {
+		return 0, 0, err
+	}
+	if rec.isMarker() || (index != 0 && rec.RaftIndex != index) {
+		return 0, 0, fmt.Errorf("%w: %s/%s changed", ErrPrecondition, bucket, key)
+	}
+	p := rec.put()
+	if len(p.GetParts()) == 0 {
+		if number != 1 {
+			return 0, 0, fmt.Errorf("%w: part %d of a single-part object", ErrInvalidPart, number)
+		}
+		return 0, p.GetSize(), nil
+	}
+	if number < 1 || number > len(p.GetParts()) {
+		return 0, 0, fmt.Errorf("%w: part %d of an object of %d parts", ErrInvalidPart, number, len(p.GetParts()))
+	}
+	var off int64
+	for _, part := range p.GetParts()[:number-1] {
+		off += part.GetSize()
+	}
+	return off, p.GetParts()[number-1].GetSize(), nil
+}

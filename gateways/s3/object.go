@@ -298,9 +298,7 @@ func (g *Gateway) getObject(q *request) error {
 		if err != nil {
 			return markerError(q, info, err)
 		}
-		if q.query.Has("partNumber") && q.query.Get("partNumber") != "1" {
-			return s3err.ErrInvalidPart.With("Reading by part number is served for part 1 of single-part objects only; read by range.")
-		}
+
 		etag := etagOf(info)
 		mtime := time.Unix(0, info.GetMtimeUnixNanos())
 		if err := s3api.EvalConditions(q.r.Method, q.r.Header, etag, mtime); err != nil {
@@ -318,6 +316,28 @@ func (g *Gateway) getObject(q *request) error {
 		if err != nil {
 			q.w.Header().Set("Content-Range", s3api.UnsatisfiedContentRange(size))
 			return err
+		}
+		if q.query.Has("partNumber") {
+			// A part of a multipart object (part 1 of a single-part one
+			// is the whole object), answered as the range it covers.
+			number, err := s3api.ParsePartNumber(q.query.Get("partNumber"))
+			if err != nil {
+				return err
+			}
+			if partial {
+				return s3err.ErrInvalidRequest.With("Cannot specify both Range header and partNumber query parameter.")
+			}
+			start, length, err := g.node.PartRange(ctx, q.bucket, q.key, version, info.GetIndex(), number)
+			if errors.Is(err, raftstore.ErrPrecondition) {
+				continue // replaced meanwhile: start over
+			}
+			if err != nil {
+				return err
+			}
+			rng, partial = s3api.ByteRange{Start: start, Length: length}, info.GetParts() > 0
+			if info.GetParts() == 0 {
+				q.w.Header().Set("X-Amz-Mp-Parts-Count", "1")
+			}
 		}
 		off, n := int64(0), size
 		if partial {

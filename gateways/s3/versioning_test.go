@@ -184,6 +184,19 @@ func TestMultipartWithAWSSDK(t *testing.T) {
 	if got := getAll(t, ctx, c, *bucket, "big", &rngHdr); !bytes.Equal(got, big[partSize-10:partSize+10]) {
 		t.Fatal("range across parts differs")
 	}
+	// A part by number.
+	po, err := c.GetObject(ctx, &awss3.GetObjectInput{Bucket: bucket, Key: aws.String("big"), PartNumber: aws.Int32(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(po.Body)
+	po.Body.Close()
+	if !bytes.Equal(got, big[partSize:2*partSize]) || aws.ToInt32(po.PartsCount) != 4 {
+		t.Fatalf("part 2: %d bytes, parts count %d", len(got), aws.ToInt32(po.PartsCount))
+	}
+	if _, err := c.GetObject(ctx, &awss3.GetObjectInput{Bucket: bucket, Key: aws.String("big"), PartNumber: aws.Int32(5)}); apiCode(err) != "InvalidPart" {
+		t.Fatalf("part 5 of 4: %v", err)
+	}
 	head, err := c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: bucket, Key: aws.String("big")})
 	if err != nil || aws.ToInt64(head.ContentLength) != int64(len(big)) || aws.ToString(head.ContentType) != "application/x-test" {
 		t.Fatalf("head: %+v, %v", head, err)
