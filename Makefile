@@ -48,7 +48,7 @@ bench: build
 	$(BIN)/ferrybench -out docs/benchmarks-latest.txt
 
 ## bench-s3: the S3 gateway benchmarks of issue 3 (one-node and three-node
-## sites on loopback, ~10 minutes; not part of `make test`). Variables of
+## sites on loopback, about 5 minutes; not part of `make test`). Variables of
 ## cmd/s3bench/sitebench.sh (DURATION, BIG_SIZE, SITES, OUT, ...) pass through
 ## the environment.
 bench-s3: build
