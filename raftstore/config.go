@@ -44,6 +44,11 @@ type Config struct {
 	// InlineBytes: payloads up to this size ride inside the event instead
 	// of being erasure coded. Default: 64 KiB.
 	InlineBytes int
+	// MaxStreams bounds the erasure-coded payloads this node writes at
+	// once, and separately those it reads; more wait their turn. Each
+	// holds a few stripes of buffers, so this bounds the node's memory
+	// under many concurrent large requests. Default (0): 16.
+	MaxStreams int
 	// SnapshotThreshold is how many new log entries trigger a snapshot.
 	// Default: 8192.
 	SnapshotThreshold uint64

@@ -38,6 +38,9 @@ type Node struct {
 	disks *ecstore.Disks
 	store *ecstore.Store
 	clock *hlc.Clock
+	// writeSlots and readSlots hold one token per erasure-coded payload
+	// being written or read (Config.MaxStreams).
+	writeSlots, readSlots chan struct{}
 
 	raft      *raft.Raft
 	transport *raft.NetworkTransport
@@ -77,7 +80,11 @@ func Open(cfg Config) (n *Node, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("node", cfg.NodeID)
-	n = &Node{cfg: cfg, log: log, clock: hlc.New(nil), stop: make(chan struct{}), fatal: make(chan error, 1)}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = 16
+	}
+	n = &Node{cfg: cfg, log: log, clock: hlc.New(nil), stop: make(chan struct{}), fatal: make(chan error, 1),
+		writeSlots: make(chan struct{}, cfg.MaxStreams), readSlots: make(chan struct{}, cfg.MaxStreams)}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var closers []func() error
 	defer func() {

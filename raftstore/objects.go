@@ -97,6 +97,11 @@ func (n *Node) storePayload(ctx context.Context, bucket, key string, body io.Rea
 	// The MD5 (the ETag S3 clients check) is S3's concern, not the
 	// store's: it is computed here, on the goroutine that feeds the store,
 	// while the store codes the previous stripe.
+	release, err := acquireSlot(ctx, n.writeSlots)
+	if err != nil {
+		return payload{}, err
+	}
+	defer release()
 	h := md5.New()
 	m, size, err := n.store.Write(ctx, spec, placementKey, io.TeeReader(io.MultiReader(bytes.NewReader(head), body), h))
 	if err != nil {
@@ -249,7 +254,23 @@ func (n *Node) readPayload(ctx context.Context, inline []byte, m *journalpb.Mani
 		_, err := w.Write(inline[off : off+length])
 		return err
 	}
+	release, err := acquireSlot(ctx, n.readSlots)
+	if err != nil {
+		return err
+	}
+	defer release()
 	return classify(n.store.Read(ctx, m, off, length, w))
+}
+
+// acquireSlot takes a token of slots, waiting as long as ctx allows, and
+// returns the function that gives it back.
+func acquireSlot(ctx context.Context, slots chan struct{}) (func(), error) {
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: waiting for a stream slot: %w", ErrUnavailable, ctx.Err())
+	}
 }
 
 // DeleteObject removes bucket/key; ifMatch, when set, must equal the

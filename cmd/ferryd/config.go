@@ -43,6 +43,9 @@ type fileConfig struct {
 	Pool poolConfig `yaml:"pool"`
 	// InlineBytes: payloads up to this size ride inside the event. Default: 65536.
 	InlineBytes *int `yaml:"inline_bytes"`
+	// MaxStreams: erasure-coded payloads written at once, and read at
+	// once; more wait (bounds memory under many large requests). Default: 16.
+	MaxStreams *int `yaml:"max_streams"`
 	// SnapshotThreshold: new log entries that trigger a snapshot. Default: 8192.
 	SnapshotThreshold *uint64 `yaml:"snapshot_threshold"`
 	// SnapshotInterval: how often raft considers a snapshot. Default: 30s.
@@ -143,6 +146,7 @@ func (fc fileConfig) nodeConfig() (raftstore.Config, error) {
 	setInt(&c.ParityShards, fc.Pool.ParityShards)
 	setInt(&c.StripeBytes, fc.Pool.StripeBytes)
 	setInt(&c.InlineBytes, fc.InlineBytes)
+	setInt(&c.MaxStreams, fc.MaxStreams)
 	if fc.SnapshotThreshold != nil {
 		c.SnapshotThreshold = *fc.SnapshotThreshold
 	}
