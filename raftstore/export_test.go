@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/ferrydr/ferry/journal/journalpb"
 )
@@ -16,4 +17,31 @@ func (n *Node) ManifestForTest(ctx context.Context, bucket, key string) (*journa
 		return nil, err
 	}
 	return rec.put().GetManifest(), nil
+}
+
+// CrashForTest stops the node as a crash would leave its index: the
+// memtable the index had not flushed is lost (it has no WAL), while the
+// raft log and the journal, synced on every write, keep everything.
+func (n *Node) CrashForTest() error {
+	return n.shutdown(func(x *index) error {
+		x.use.Lock()
+		defer x.use.Unlock()
+		if x.use.closed {
+			return nil
+		}
+		x.use.closed = true
+		return x.db.Close() // no flush
+	})
+}
+
+// IndexAppliedForTest reads the applied raft index recorded in the index
+// under a stopped node's data directory.
+func IndexAppliedForTest(dataDir string) (uint64, error) {
+	x, err := openIndex(filepath.Join(dataDir, "index"), indexOptions{})
+	if err != nil {
+		return 0, err
+	}
+	defer x.close()
+	m, err := x.meta()
+	return m.Applied, err
 }

@@ -36,6 +36,73 @@ type kvTx struct {
 		seen map[string]bool
 		log  []undoRec
 	}
+	// cache holds, in a write transaction, what keys read or written so
+	// far hold in it (values up to cacheMaxValue bytes; absence too), so
+	// the bucket records, configurations and counters every event of a
+	// batch reads, and the prior values the undo log needs, are looked up
+	// in Pebble once per batch. The state machine is the index's only
+	// writer and holds the transaction for the whole batch, so nothing
+	// else can change a cached key.
+	cache map[string]cachedValue
+}
+
+type cachedValue struct {
+	v  []byte
+	ok bool // false: the key is absent
+}
+
+const (
+	cacheMaxValue   = 1024
+	cacheMaxEntries = 1 << 14
+)
+
+// lookup returns the value of the full key k and whether it is present.
+// Reads in a write transaction go through the cache; cached reports that
+// the value is shared with the cache (callers must not modify it, and
+// copy it before handing it out).
+func (t *kvTx) lookup(k []byte) (v []byte, ok, cached bool) {
+	if t.r == nil {
+		t.fail(errors.New("raftstore: index transaction closed"))
+		return nil, false, false
+	}
+	if t.batch != nil {
+		if c, hit := t.cache[string(k)]; hit {
+			return c.v, c.ok, true
+		}
+	}
+	pv, closer, err := t.r.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		t.cacheSet(k, nil, false)
+		return nil, false, false
+	}
+	if err != nil {
+		t.fail(fmt.Errorf("%w: index read: %w", errIO, err))
+		return nil, false, false
+	}
+	v = bytes.Clone(pv)
+	if v == nil {
+		v = []byte{}
+	}
+	t.fail(closer.Close())
+	t.cacheSet(k, v, true)
+	_, cached = t.cache[string(k)]
+	return v, true, cached
+}
+
+// cacheSet records that k now holds v (ok) or is absent (!ok); v is kept,
+// not copied. Large values are dropped from the cache instead.
+func (t *kvTx) cacheSet(k, v []byte, ok bool) {
+	if t.batch == nil {
+		return
+	}
+	if len(v) > cacheMaxValue {
+		delete(t.cache, string(k))
+		return
+	}
+	if t.cache == nil || len(t.cache) >= cacheMaxEntries {
+		t.cache = make(map[string]cachedValue)
+	}
+	t.cache[string(k)] = cachedValue{v: v, ok: ok}
 }
 
 type undoRec struct {
@@ -63,6 +130,7 @@ func (t *kvTx) rollbackToSavepoint() error {
 		} else {
 			err = t.batch.Set(u.key, u.old, nil)
 		}
+		t.cacheSet(u.key, u.old, u.old != nil)
 		if err != nil {
 			return fmt.Errorf("%w: index undo: %w", errIO, err)
 		}
@@ -77,20 +145,14 @@ func (t *kvTx) remember(k []byte) {
 		return
 	}
 	t.undo.seen[string(k)] = true
-	v, closer, err := t.r.Get(k)
-	switch {
-	case errors.Is(err, pebble.ErrNotFound):
+	v, ok, _ := t.lookup(k)
+	if !ok {
 		t.undo.log = append(t.undo.log, undoRec{key: bytes.Clone(k)})
-	case err != nil:
-		t.fail(fmt.Errorf("%w: index read: %w", errIO, err))
-	default:
-		old := bytes.Clone(v)
-		if old == nil {
-			old = []byte{}
-		}
-		t.undo.log = append(t.undo.log, undoRec{key: bytes.Clone(k), old: old})
-		t.fail(closer.Close())
+		return
 	}
+	// The value may be shared with the cache, which never modifies it:
+	// the record may keep it.
+	t.undo.log = append(t.undo.log, undoRec{key: bytes.Clone(k), old: v})
 }
 
 func (t *kvTx) fail(err error) {
@@ -140,23 +202,17 @@ func (b *kvBucket) key(k []byte) []byte {
 
 // Get returns a copy of the value of k, or nil if k is absent.
 func (b *kvBucket) Get(k []byte) []byte {
-	if b.tx.r == nil {
-		b.tx.fail(errors.New("raftstore: index transaction closed"))
+	v, ok, cached := b.tx.lookup(b.key(k))
+	if !ok {
 		return nil
 	}
-	v, closer, err := b.tx.r.Get(b.key(k))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		b.tx.fail(fmt.Errorf("%w: index read: %w", errIO, err))
-		return nil
+	if !cached {
+		return v
 	}
 	out := bytes.Clone(v)
 	if out == nil {
 		out = []byte{}
 	}
-	b.tx.fail(closer.Close())
 	return out
 }
 
@@ -167,7 +223,16 @@ func (b *kvBucket) Put(k, v []byte) error {
 	}
 	fk := b.key(k)
 	b.tx.remember(fk)
-	return b.tx.batch.Set(fk, v, nil)
+	if err := b.tx.batch.Set(fk, v, nil); err != nil {
+		delete(b.tx.cache, string(fk))
+		return err
+	}
+	if len(v) <= cacheMaxValue {
+		b.tx.cacheSet(fk, bytes.Clone(v), true)
+	} else {
+		delete(b.tx.cache, string(fk))
+	}
+	return nil
 }
 
 // Delete removes k in a write transaction.
@@ -177,7 +242,12 @@ func (b *kvBucket) Delete(k []byte) error {
 	}
 	fk := b.key(k)
 	b.tx.remember(fk)
-	return b.tx.batch.Delete(fk, nil)
+	if err := b.tx.batch.Delete(fk, nil); err != nil {
+		delete(b.tx.cache, string(fk))
+		return err
+	}
+	b.tx.cacheSet(fk, nil, false)
+	return nil
 }
 
 // DeletePrefix removes every key of the bucket that starts with p.
@@ -193,6 +263,7 @@ func (b *kvBucket) DeletePrefix(p []byte) error {
 		}
 		c.Close()
 	}
+	clear(b.tx.cache) // rare: forget everything rather than scan the cache
 	return b.tx.batch.DeleteRange(lo, prefixEnd(lo), nil)
 }
 

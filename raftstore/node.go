@@ -260,14 +260,18 @@ func (n *Node) onFatal(err error) {
 }
 
 // Close stops the node and waits for everything it started.
-func (n *Node) Close() error {
+func (n *Node) Close() error { return n.shutdown((*index).close) }
+
+// shutdown stops the node; closeIndex closes its index (tests pass one
+// that drops the unflushed memtable, as a crash does).
+func (n *Node) shutdown(closeIndex func(*index) error) error {
 	n.closeOnce.Do(func() {
 		n.cancel()
 		close(n.stop)
 		n.grpc.Stop()
 		n.wg.Wait()
 		errs := []error{n.raft.Shutdown().Error(), n.transport.Close(), n.logStore.Close(), n.peers.close()}
-		errs = append(errs, n.fsm.index().close(), n.fsm.journal().Close())
+		errs = append(errs, closeIndex(n.fsm.index()), n.fsm.journal().Close())
 		n.closeErr = errors.Join(errs...)
 	})
 	return n.closeErr

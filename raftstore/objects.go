@@ -384,7 +384,21 @@ func (n *Node) Scrub(ctx context.Context, deep bool) (ecstore.ScrubReport, error
 
 // CollectGarbage removes this node's shard files that no committed event
 // references and that are older than the grace period.
+//
+// It first waits (up to gcCatchUp) until this node has applied every entry
+// its raft log held when the pass began: after a restart the index may be
+// behind the log (it lost its unflushed tail, and the replay has not run
+// yet, or the node cannot yet learn the commit index), and a shard the
+// unreplayed tail references must not look unreferenced. A node that cannot
+// catch up skips the pass with ErrUnavailable.
 func (n *Node) CollectGarbage(ctx context.Context) (int, error) {
+	last := n.raft.LastIndex()
+	wctx, cancel := context.WithTimeout(ctx, gcCatchUp)
+	err := n.waitApplied(wctx, last)
+	cancel()
+	if err != nil {
+		return 0, fmt.Errorf("shard gc postponed until this node has applied its log: %w", err)
+	}
 	idx := n.fsm.index()
 	referenced := func(disk string, id ecstore.ShardID) bool {
 		ok, err := idx.shardReferenced(n.cfg.NodeID, disk, id[:])
@@ -392,6 +406,10 @@ func (n *Node) CollectGarbage(ctx context.Context) (int, error) {
 	}
 	return n.store.CollectGarbage(ctx, referenced, n.cfg.GCGrace, time.Now())
 }
+
+// gcCatchUp bounds how long a garbage collection pass waits for the state
+// machine to apply the node's log.
+const gcCatchUp = 30 * time.Second
 
 // indexRefs serves the index's expected shards to the scrubber.
 type indexRefs struct{ idx *index }

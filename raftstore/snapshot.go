@@ -207,10 +207,10 @@ func readSnapshot(dir string, r io.Reader, o indexOptions) (err error) {
 	if got := binary.BigEndian.Uint32(trailer[8:]); got != want {
 		return fmt.Errorf("%w: checksum %08x, want %08x", errSnapshot, got, want)
 	}
-	if err := batch.Commit(pebble.Sync); err != nil {
+	if err := batch.Commit(pebble.NoSync); err != nil {
 		return err
 	}
-	err = x.db.Close()
+	err = x.close() // flushes: the index has no WAL
 	x = nil
 	if err != nil {
 		return err

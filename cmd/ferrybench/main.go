@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,12 +38,27 @@ import (
 
 func main() {
 	only := flag.String("only", "propose,ec,memory", "comma-separated sections to run")
-	duration := flag.Duration("duration", 5*time.Second, "measurement time per propose configuration")
+	duration := flag.Duration("duration", 5*time.Second, "measurement time per propose configuration and round")
+	rounds := flag.Int("rounds", 3, "propose: rounds per configuration (bare raft and ferry alternate)")
+	sizes := flag.String("sizes", "128,4096", "propose: event payload sizes in bytes")
+	writers := flag.String("writers", "1,16,64", "propose: concurrent writer counts")
 	objects := flag.Int("objects", 1_000_000, "objects written by the memory section")
 	ferryd := flag.String("ferryd", "", "ferryd binary for the memory section (default: beside ferrybench)")
 	out := flag.String("out", "", "also write the report to this file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the in-process sections to this file")
 	flag.Parse()
+	po := proposeOptions{duration: *duration, rounds: *rounds}
+	var err error
+	if po.sizes, err = intList(*sizes); err == nil {
+		po.writers, err = intList(*writers)
+	}
+	if err == nil && po.rounds < 1 {
+		err = fmt.Errorf("-rounds %d: want at least 1", po.rounds)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ferrybench:", err)
+		os.Exit(2)
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -78,7 +94,7 @@ func main() {
 			failed = true
 		}
 	}
-	run("propose", func(w io.Writer) error { return benchPropose(w, *duration) })
+	run("propose", func(w io.Writer) error { return benchPropose(w, po) })
 	run("ec", benchEC)
 	run("memory", func(w io.Writer) error { return benchMemory(w, *ferryd, *objects) })
 	if *out != "" {
@@ -105,7 +121,21 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
-func benchPropose(w io.Writer, d time.Duration) error {
+// proposeOptions shape the propose section.
+type proposeOptions struct {
+	duration time.Duration
+	rounds   int
+	sizes    []int
+	writers  []int
+}
+
+// benchPropose measures each configuration in rounds, alternating bare
+// raft and ferry (bare, ferry, bare, ferry, ...), so that a disturbance on
+// the shared machine (another process, a page-cache writeback) lands on
+// both about equally. The ratio is of the throughputs summed over the
+// rounds; the per-round ratios show the spread. Latencies are the median
+// of the rounds' percentiles.
+func benchPropose(w io.Writer, o proposeOptions) error {
 	dir, err := os.MkdirTemp("", "ferrybench-propose-")
 	if err != nil {
 		return err
@@ -121,23 +151,44 @@ func benchPropose(w io.Writer, d time.Duration) error {
 		return err
 	}
 	defer site.Close()
-	fmt.Fprintln(w, "| size | writers | bare raft ops/s | ferry ops/s | ratio | bare p50 / p99 | ferry p50 / p99 |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
-	for _, size := range []int{128, 4096} {
-		for _, writers := range []int{1, 16, 64} {
-			b, err := bare.Run(writers, size, d)
-			if err != nil {
-				return err
+	fmt.Fprintf(w, "%d rounds of %v per system and configuration, alternating\n\n", o.rounds, o.duration)
+	fmt.Fprintln(w, "| size | writers | bare raft ops/s | ferry ops/s | ratio | ratio per round | bare p50 / p99 | ferry p50 / p99 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	for _, size := range o.sizes {
+		for _, writers := range o.writers {
+			var bs, fs []raftbench.Result
+			var per []string
+			for r := range o.rounds {
+				b, err := bare.Run(writers, size, o.duration)
+				if err != nil {
+					return err
+				}
+				f, err := site.Run(fmt.Sprintf("bench-%d-%d-%d", size, writers, r), writers, size, o.duration)
+				if err != nil {
+					return err
+				}
+				bs, fs = append(bs, b), append(fs, f)
+				per = append(per, fmt.Sprintf("%.2f", f.OpsPerSec()/b.OpsPerSec()))
 			}
-			f, err := site.Run(fmt.Sprintf("bench-%d-%d", size, writers), writers, size, d)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "| %d B | %d | %.0f | %.0f | %.2f | %v / %v | %v / %v |\n", size, writers, b.OpsPerSec(), f.OpsPerSec(), f.OpsPerSec()/b.OpsPerSec(),
-				b.P50.Round(time.Microsecond), b.P99.Round(time.Microsecond), f.P50.Round(time.Microsecond), f.P99.Round(time.Microsecond))
+			b, f := raftbench.Combine(bs), raftbench.Combine(fs)
+			fmt.Fprintf(w, "| %d B | %d | %.0f | %.0f | %.2f | %s | %v / %v | %v / %v |\n", size, writers, b.OpsPerSec(), f.OpsPerSec(), f.OpsPerSec()/b.OpsPerSec(),
+				strings.Join(per, " "), b.P50.Round(time.Microsecond), b.P99.Round(time.Microsecond), f.P50.Round(time.Microsecond), f.P99.Round(time.Microsecond))
 		}
 	}
 	return nil
+}
+
+// intList parses "1,16,64".
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("bad list element %q: want a positive integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // memTransport routes shard I/O of several in-memory "nodes" in-process,

@@ -43,6 +43,26 @@ func (r Result) String() string {
 	return fmt.Sprintf("%-10s size=%-5d writers=%-3d %9.0f ops/s  p50=%-9v p99=%v", r.Name, r.Size, r.Writers, r.OpsPerSec(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond))
 }
 
+// Combine sums rounds of one configuration: their operations over their
+// time, and the median of their percentiles.
+func Combine(rs []Result) Result {
+	if len(rs) == 0 {
+		return Result{}
+	}
+	c := rs[0]
+	c.Ops, c.Elapsed = 0, 0
+	var p50, p99 []time.Duration
+	for _, r := range rs {
+		c.Ops += r.Ops
+		c.Elapsed += r.Elapsed
+		p50, p99 = append(p50, r.P50), append(p99, r.P99)
+	}
+	slices.Sort(p50)
+	slices.Sort(p99)
+	c.P50, c.P99 = p50[len(p50)/2], p99[len(p99)/2]
+	return c
+}
+
 // drive runs op from writers goroutines for d and measures it.
 func drive(name string, writers, size int, d time.Duration, op func(w, i int) error) (Result, error) {
 	var (
