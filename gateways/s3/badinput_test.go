@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -116,15 +117,30 @@ func TestBadRequestsGetS3Errors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A URL signed an hour ago with one second of validity.
-	old := strings.Replace(pr.URL, "X-Amz-Date="+time.Now().UTC().Format("20060102T150405Z"), "X-Amz-Date="+time.Now().UTC().Add(-time.Hour).Format("20060102T150405Z"), 1)
-	resp, err = http.Get(old)
+	// A URL signed an hour ago with one second of validity: the signing
+	// time and the credential scope's date move back together (the scope
+	// date changes too when that crosses midnight).
+	u, err := url.Parse(pr.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
+	q := u.Query()
+	signed, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
+	if err != nil {
+		t.Fatalf("presigned URL without a usable X-Amz-Date: %v", err)
+	}
+	earlier := signed.Add(-time.Hour)
+	q.Set("X-Amz-Date", earlier.Format("20060102T150405Z"))
+	q.Set("X-Amz-Credential", strings.Replace(q.Get("X-Amz-Credential"), "/"+signed.Format("20060102")+"/", "/"+earlier.Format("20060102")+"/", 1))
+	u.RawQuery = q.Encode()
+	resp, err = http.Get(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	if resp.StatusCode != 403 {
-		t.Fatalf("expired presigned URL: %d", resp.StatusCode)
+	if err != nil || resp.StatusCode != 403 || !bytes.Contains(body, []byte("Request has expired")) {
+		t.Fatalf("expired presigned URL: %d %s (%v)", resp.StatusCode, body, err)
 	}
 	// Nothing of the refused writes exists.
 	out, err := c.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String("good")})
