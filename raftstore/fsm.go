@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/ferrydr/ferry/journal"
 	"github.com/ferrydr/ferry/journal/journalpb"
@@ -409,6 +410,24 @@ func bumpObjects(tx *kvTx, delta int64) error {
 	return nil
 }
 
+// stripeManifest returns m with st as its only stripe: every other field
+// (pool, profile, locations, id scheme, and any added later) is m's, so
+// the record a shard's scrub reads describes it exactly as the object's
+// manifest does. It shares m's values; marshal it, do not keep it.
+func stripeManifest(m *journalpb.Manifest, st *journalpb.Stripe) *journalpb.Manifest {
+	out := &journalpb.Manifest{}
+	dst := out.ProtoReflect()
+	stripes := dst.Descriptor().Fields().ByName("stripes")
+	m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd != stripes {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	out.Stripes = []*journalpb.Stripe{st}
+	return out
+}
+
 // addShardRefs adds delta to the reference count of every shard of m at
 // its location; a shard whose count drops to zero leaves the index and
 // becomes garbage for the collector.
@@ -439,10 +458,7 @@ func addShardRefs(tx *kvTx, m *journalpb.Manifest, delta int) error {
 			}
 			if one == nil {
 				var err error
-				one, err = proto.Marshal(&journalpb.Manifest{
-					Pool: m.GetPool(), DataShards: m.GetDataShards(), ParityShards: m.GetParityShards(),
-					StripeSize: m.GetStripeSize(), Locations: locs, Stripes: []*journalpb.Stripe{st}, IdKey: m.GetIdKey(),
-				})
+				one, err = proto.Marshal(stripeManifest(m, st))
 				if err != nil {
 					return fmt.Errorf("%w: %v", errFatal, err)
 				}

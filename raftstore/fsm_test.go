@@ -572,3 +572,28 @@ func TestReadsDuringRestore(t *testing.T) {
 	}
 	t.Logf("%d reads, %d saw a closed index", reads.Load(), closed.Load())
 }
+
+// TestStripeManifestKeepsEveryField: the per-shard record the scrubber
+// reads carries every field of the object's manifest but the other
+// stripes, including fields added after this test was written.
+func TestStripeManifestKeepsEveryField(t *testing.T) {
+	st := &journalpb.Stripe{DataLen: 7, ShardIds: [][]byte{{1}, {2}}}
+	m := &journalpb.Manifest{
+		Pool: "p", DataShards: 1, ParityShards: 1, StripeSize: 8,
+		Locations: []*journalpb.ShardLocation{{Node: "n1", Disk: "d0"}, {Node: "n2", Disk: "d0"}},
+		Stripes:   []*journalpb.Stripe{{DataLen: 8}, st},
+		IdKey:     []byte("key"), ParityIdsDerived: true,
+	}
+	fields := m.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		if fd := fields.Get(i); !m.ProtoReflect().Has(fd) {
+			t.Fatalf("test manifest leaves field %s unset: set it here", fd.Name())
+		}
+	}
+	got := stripeManifest(m, st)
+	want := proto.Clone(m).(*journalpb.Manifest)
+	want.Stripes = []*journalpb.Stripe{st}
+	if !proto.Equal(got, want) {
+		t.Fatalf("stripeManifest = %v, want %v", got, want)
+	}
+}

@@ -179,11 +179,19 @@ func (s *server) PutShard(_ context.Context, req *nodepb.PutShardRequest) (*node
 	}
 	// A shard is stored under its content address; refuse bytes that do not
 	// match it, so a bad sender cannot plant data under another shard's id.
+	// A derived parity id cannot be checked here: readers check parity
+	// through the data ids it rebuilds, and a deep scrub re-encodes it.
 	scheme, err := ecstore.NewIDScheme(req.GetIdKey())
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("%w: %v", ErrInvalidArgument, err))
 	}
-	if scheme.Of(req.GetData()) != id {
+	if req.GetDerivedId() {
+		if !scheme.DerivesParity() {
+			return nil, toStatus(fmt.Errorf("%w: shard %s: a derived id needs an id key", ErrInvalidArgument, id))
+		}
+		scheme = scheme.Derived()
+	}
+	if !scheme.Verify(id, req.GetData()) {
 		return nil, toStatus(fmt.Errorf("%w: shard %s: data does not match its id", ErrInvalidArgument, id))
 	}
 	if err := s.n.disks.Put(req.GetDisk(), scheme, id, req.GetData()); err != nil {

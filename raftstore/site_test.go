@@ -476,6 +476,14 @@ func TestNodeAPIRejectsBadRequests(t *testing.T) {
 			_, err := cl.GetShard(ctx, &nodepb.GetShardRequest{Disk: "d0", Id: []byte("short")})
 			return err
 		}, codes.InvalidArgument, raftstore.ErrInvalidArgument},
+		{"shard bytes not matching the id", func() error {
+			_, err := cl.PutShard(ctx, &nodepb.PutShardRequest{Disk: "d0", Id: make([]byte, 32), Data: []byte("x")})
+			return err
+		}, codes.InvalidArgument, raftstore.ErrInvalidArgument},
+		{"derived shard id without an id key", func() error {
+			_, err := cl.PutShard(ctx, &nodepb.PutShardRequest{Disk: "d0", Id: make([]byte, 32), Data: []byte("x"), DerivedId: true})
+			return err
+		}, codes.InvalidArgument, raftstore.ErrInvalidArgument},
 		{"unknown shard", func() error {
 			_, err := cl.GetShard(ctx, &nodepb.GetShardRequest{Disk: "d0", Id: make([]byte, 32)})
 			return err

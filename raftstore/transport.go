@@ -100,7 +100,7 @@ func (t *shardTransport) PutShard(ctx context.Context, loc ecstore.Location, sch
 	if err != nil {
 		return err
 	}
-	_, err = c.PutShard(ctx, &nodepb.PutShardRequest{Disk: loc.Disk, Id: id[:], Data: data, IdKey: scheme.Key()})
+	_, err = c.PutShard(ctx, &nodepb.PutShardRequest{Disk: loc.Disk, Id: id[:], Data: data, IdKey: scheme.Key(), DerivedId: scheme.IsDerived()})
 	if err != nil {
 		return fmt.Errorf("put shard on %s/%s: %w", loc.Node, loc.Disk, remoteShardError(err))
 	}

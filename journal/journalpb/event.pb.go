@@ -1005,9 +1005,16 @@ type Manifest struct {
 	Stripes   []*Stripe        `protobuf:"bytes,6,rep,name=stripes,proto3" json:"stripes,omitempty"`
 	// Key of the keyed hash (HighwayHash-256) that computed the shard ids;
 	// empty: the ids are SHA-256. Copied from the pool at write time.
-	IdKey         []byte `protobuf:"bytes,7,opt,name=id_key,json=idKey,proto3" json:"id_key,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	IdKey []byte `protobuf:"bytes,7,opt,name=id_key,json=idKey,proto3" json:"id_key,omitempty"`
+	// True: the ids of the parity shards are derived from the stripe's data
+	// shard ids (the same hash over a tagged list of them), not hashes of
+	// the parity bytes. Parity is a function of the data, so the ids still
+	// name content; a parity shard is checked by its file's CRC-32C and by
+	// rebuilt data matching the data shard ids. False in manifests written
+	// before ferry derived parity ids: every id hashes its shard's bytes.
+	ParityIdsDerived bool `protobuf:"varint,8,opt,name=parity_ids_derived,json=parityIdsDerived,proto3" json:"parity_ids_derived,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Manifest) Reset() {
@@ -1087,6 +1094,13 @@ func (x *Manifest) GetIdKey() []byte {
 		return x.IdKey
 	}
 	return nil
+}
+
+func (x *Manifest) GetParityIdsDerived() bool {
+	if x != nil {
+		return x.ParityIdsDerived
+	}
+	return false
 }
 
 // BucketObjectLock is a bucket's "object-lock" configuration document
@@ -2746,7 +2760,7 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\fPrecondition\x12)\n" +
 	"\x11if_none_match_any\x18\x01 \x01(\bR\x0eifNoneMatchAny\x12 \n" +
 	"\fif_match_md5\x18\x02 \x01(\fR\n" +
-	"ifMatchMd5\"\x8f\x02\n" +
+	"ifMatchMd5\"\xbd\x02\n" +
 	"\bManifest\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\tR\x04pool\x12\x1f\n" +
 	"\vdata_shards\x18\x02 \x01(\rR\n" +
@@ -2756,7 +2770,8 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"stripeSize\x12=\n" +
 	"\tlocations\x18\x05 \x03(\v2\x1f.ferry.journal.v1.ShardLocationR\tlocations\x122\n" +
 	"\astripes\x18\x06 \x03(\v2\x18.ferry.journal.v1.StripeR\astripes\x12\x15\n" +
-	"\x06id_key\x18\a \x01(\fR\x05idKey\"\x97\x01\n" +
+	"\x06id_key\x18\a \x01(\fR\x05idKey\x12,\n" +
+	"\x12parity_ids_derived\x18\b \x01(\bR\x10parityIdsDerived\"\x97\x01\n" +
 	"\x10BucketObjectLock\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12!\n" +
 	"\fdefault_mode\x18\x02 \x01(\tR\vdefaultMode\x12!\n" +

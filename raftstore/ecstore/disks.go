@@ -149,7 +149,10 @@ func (d *Disks) lock(id ShardID) *sync.Mutex { return &d.locks[int(id[0])%len(d.
 // being garbage collected before the event that references it commits. A
 // damaged existing file (or one whose bytes do not hash to id) is
 // replaced; an intact one whose different bytes hash to id is kept and Put
-// returns ErrIDCollision. data is not retained.
+// returns ErrIDCollision. Under a derived scheme (a parity shard's derived
+// id) differing bytes are always replaced: the id names the parity of
+// data the caller has just encoded or verified, so the old bytes are the
+// wrong ones. data is not retained.
 func (d *Disks) Put(disk string, scheme IDScheme, id ShardID, data []byte) error {
 	if len(data) > maxShardData {
 		return fmt.Errorf("%w: shard of %d bytes", ErrInvalid, len(data))
@@ -186,7 +189,7 @@ func (d *Disks) refreshLocked(name string, scheme IDScheme, hdr *[shardHeaderSiz
 		return false, nil
 	}
 	if !bytes.Equal(b[:min(len(b), shardHeaderSize)], hdr[:]) || !bytes.Equal(b[min(len(b), shardHeaderSize):], data) {
-		if id, old, derr := decodeShardFile(b); derr == nil && bytes.Equal(id[:], hdr[20:52]) && scheme.Of(old) == id {
+		if id, old, derr := decodeShardFile(b); derr == nil && bytes.Equal(id[:], hdr[20:52]) && !scheme.IsDerived() && scheme.Of(old) == id {
 			return false, ErrIDCollision
 		}
 		return false, nil

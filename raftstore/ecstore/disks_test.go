@@ -320,3 +320,27 @@ func TestDisksRefuseIDCollision(t *testing.T) {
 		t.Fatalf("after repair: %q, %v", got, err)
 	}
 }
+
+// TestDisksDerivedIDReplaces: under a derived (parity) id, Put of other
+// bytes replaces the stored ones, which cannot be checked against the id
+// and are the stale side: the caller has just encoded the new bytes from
+// verified data.
+func TestDisksDerivedIDReplaces(t *testing.T) {
+	mem := vfs.NewMem()
+	d := openTestDisks(t, mem, "a")
+	scheme, err := NewIDScheme(bytes.Repeat([]byte{7}, IDKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived := scheme.Derived()
+	id := scheme.DeriveParityIDs(1, []ShardID{ShardIDOf([]byte("data"))})[0]
+	if err := d.Put("a", derived, id, []byte("wrong parity")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put("a", derived, id, []byte("right parity")); err != nil {
+		t.Fatalf("Put of new bytes under a derived id: %v", err)
+	}
+	if got, err := d.Get("a", id); err != nil || string(got) != "right parity" {
+		t.Fatalf("after Put: %q, %v", got, err)
+	}
+}

@@ -10,8 +10,10 @@
 //
 // # Layers
 //
-//   - Pure, no I/O: Profile, ShardID (SHA-256 of the shard's bytes), Place
-//     (placement), Codec (split, encode, decode), the shard file codec.
+//   - Pure, no I/O: Profile, ShardID and IDScheme (content addresses:
+//     keyed HighwayHash-256 or SHA-256 of a shard's bytes, and derived
+//     parity ids), Place (placement), Codec (split, encode, decode), the
+//     shard file codec.
 //   - Disks: one node's shard files on its local disks, over a vfs.FS.
 //   - Store: the I/O shell. It writes and reads shards locally through
 //     Disks or on other nodes through a Transport (raftstore implements it
@@ -32,7 +34,7 @@
 //
 // # Shard files
 //
-// A shard lives at <disk dir>/<hh>/<id>, where <id> is its SHA-256 in
+// A shard lives at <disk dir>/<hh>/<id>, where <id> is its id in
 // lowercase hex and <hh> the first two digits. The file is a 64-byte header
 // then the data, all integers little endian:
 //
@@ -53,6 +55,22 @@
 // modification time (vfs has no Chtimes) so that garbage collection, which
 // goes by age, keeps a deduplicated shard until its event commits.
 //
+// # Shard ids
+//
+// A data shard's id is the hash of its bytes under the pool's IDScheme:
+// HighwayHash-256 keyed with the pool's secret (every pool created since
+// keyed ids) or SHA-256 (older pools). In a keyed pool the parity shards'
+// ids are derived: HighwayHash-256, under a second key derived from the
+// pool's, of the profile, the parity index and the stripe's k data ids
+// (IDScheme.DeriveParityIDs). Parity is a function of the data, so a
+// derived id still names exactly one content, and a write hashes its
+// payload once instead of (k+m)/k times. A derived id cannot be checked
+// against the bytes alone; parity is checked instead by its file's CRC,
+// by the data it rebuilds (which must match the data ids, else the other
+// choices of parity shards are tried) and, in a deep scrub, by re-encoding
+// it from verified data. Manifest.parity_ids_derived says which kind a
+// manifest holds, and StripeRefs checks derived ids against the data ids.
+//
 // # Invariants
 //
 //   - INVARIANT: a Write returns a manifest only when every shard of every
@@ -60,14 +78,17 @@
 //     leaves garbage, never a manifest that needs missing shards.
 //   - INVARIANT: Read never returns bytes that did not verify. Every shard
 //     read passes its file's CRC-32C on the disk that holds it and, in the
-//     reader, its length and SHA-256 against the manifest's id; a shard that
-//     fails is treated as missing, and with fewer than k valid shards Read
-//     fails with ErrTooFewShards.
-//   - INVARIANT: a shard file's name is the SHA-256 of its content, so two
+//     reader, its length and, for a content id, its hash against the
+//     manifest's id; a shard that fails is treated as missing. Data rebuilt
+//     with a parity shard under a derived id is checked against the data
+//     ids. With no k shards that pass, Read fails with ErrTooFewShards.
+//   - INVARIANT: a shard file's name is its content address, so two
 //     objects share a file only when the bytes are equal (deduplication
-//     cannot serve another object's data).
+//     cannot serve another object's data): a content id hashes the bytes,
+//     a derived id the ids of the data the parity bytes encode.
 //   - Scrub rebuilds a shard from other shards of its stripe and checks the
-//     result's SHA-256 against the id before writing it.
+//     result against the id (a data shard) or encodes it from data shards
+//     that match theirs (a parity shard) before writing it.
 //   - CollectGarbage removes only files older than its grace period, and
 //     re-checks the age under the shard's lock, after any refresh by Put.
 //
@@ -76,8 +97,9 @@
 // The package runs no background goroutines and has nothing to Close.
 // Write runs one writer goroutine for the call (encoding, hashing and
 // writing stripes in order while the caller's goroutine reads the next
-// stripe and computes the MD5) and, per stripe, one goroutine per shard
-// (SHA-256 and Put); Read, Scrub and repair fetch the shards of a stripe
+// stripe and computes the MD5) and, per stripe, one goroutine per data
+// shard hashing it while the parity is encoded, then one per shard for
+// its Put; Read, Scrub and repair fetch the shards of a stripe
 // with one goroutine per shard. Every one of them is joined before the
 // call that started it returns, also on error or cancellation; the tests
 // end with a check that none is left.

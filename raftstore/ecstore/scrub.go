@@ -1,6 +1,7 @@
 package ecstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,18 @@ type StripeRef struct {
 	Locations []Location
 	// Scheme computes the ids (from the manifest's id key).
 	Scheme IDScheme
+	// ParityDerived: the parity shards' ids derive from the data shards'
+	// (Manifest.parity_ids_derived, IDScheme.DeriveParityIDs).
+	ParityDerived bool
+}
+
+// ShardScheme returns the scheme shard i's id is checked under: Scheme,
+// or its Derived form for a parity shard with a derived id.
+func (r StripeRef) ShardScheme(i int) IDScheme {
+	if r.ParityDerived && i >= r.K {
+		return r.Scheme.Derived()
+	}
+	return r.Scheme
 }
 
 // StripeRefs checks m and returns one StripeRef per stripe. A nil or
@@ -57,6 +70,10 @@ func StripeRefs(m *journalpb.Manifest) ([]StripeRef, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
+	derived := m.GetParityIdsDerived()
+	if derived && !scheme.DerivesParity() {
+		return nil, bad("derived parity ids without an id key")
+	}
 	refs := make([]StripeRef, 0, len(m.GetStripes()))
 	for si, st := range m.GetStripes() {
 		if st.GetDataLen() < 1 || int64(st.GetDataLen()) > int64(stripeSize) {
@@ -73,9 +90,16 @@ func StripeRefs(m *journalpb.Manifest) ([]StripeRef, error) {
 			}
 			ids[i] = id
 		}
+		if derived {
+			for j, id := range scheme.DeriveParityIDs(p.M, ids[:p.K]) {
+				if ids[p.K+j] != id {
+					return nil, bad("stripe %d parity shard %d: id is not the one its data ids derive", si, j)
+				}
+			}
+		}
 		refs = append(refs, StripeRef{
 			Pool: m.GetPool(), K: p.K, M: p.M, StripeSize: stripeSize, DataLen: int(st.GetDataLen()),
-			IDs: ids, Locations: locs, Scheme: scheme,
+			IDs: ids, Locations: locs, Scheme: scheme, ParityDerived: derived,
 		})
 	}
 	return refs, nil
@@ -86,7 +110,7 @@ func (r StripeRef) validate() error {
 	p := Profile{K: r.K, M: r.M}
 	switch {
 	case p.Validate() != nil, len(r.IDs) != p.N(), len(r.Locations) != p.N(),
-		r.DataLen < 1, r.DataLen > MaxStripeSize:
+		r.DataLen < 1, r.DataLen > MaxStripeSize, r.ParityDerived && !r.Scheme.DerivesParity():
 		return fmt.Errorf("%w: stripe ref %d+%d with %d ids, %d locations, %d bytes",
 			ErrInvalid, r.K, r.M, len(r.IDs), len(r.Locations), r.DataLen)
 	}
@@ -105,8 +129,10 @@ type RefSource interface {
 
 // ScrubOptions tunes Scrub.
 type ScrubOptions struct {
-	// Deep also checks each shard's content against its id (SHA-256), not
-	// only its CRC-32C. Default: false.
+	// Deep also checks each shard's content against its id, not only its
+	// CRC-32C: a content id by hashing the bytes, a derived parity id by
+	// re-encoding the parity from the stripe's data shards (read from
+	// their nodes). Default: false.
 	Deep bool
 }
 
@@ -149,7 +175,7 @@ func (s *Store) Scrub(ctx context.Context, refs RefSource, opts ScrubOptions) (S
 				return err
 			}
 			rep.Checked++
-			err := s.checkShard(ref, here, id, opts.Deep)
+			err := s.checkShard(ctx, ref, here, id, opts.Deep)
 			if err == nil {
 				return nil
 			}
@@ -177,8 +203,10 @@ func (s *Store) Scrub(ctx context.Context, refs RefSource, opts ScrubOptions) (S
 	return rep, nil
 }
 
-// checkShard verifies the local copy of shard id of ref at here.
-func (s *Store) checkShard(ref StripeRef, here Location, id ShardID, deep bool) error {
+// checkShard verifies the local copy of shard id of ref at here. A deep
+// check hashes a content id's bytes; a derived parity id's bytes are
+// compared with the parity re-encoded from the stripe's verified data.
+func (s *Store) checkShard(ctx context.Context, ref StripeRef, here Location, id ShardID, deep bool) error {
 	if err := ref.validate(); err != nil {
 		return err
 	}
@@ -189,10 +217,39 @@ func (s *Store) checkShard(ref StripeRef, here Location, id ShardID, deep bool) 
 	if want := (ref.DataLen + ref.K - 1) / ref.K; len(data) != want {
 		return fmt.Errorf("%w: shard %s on %s has %d bytes, want %d", ErrCorrupt, id.short(), here, len(data), want)
 	}
-	if deep && ref.Scheme.Of(data) != id {
-		return fmt.Errorf("%w: shard %s on %s: content does not match its id", ErrCorrupt, id.short(), here)
+	if !deep {
+		return nil
+	}
+	idx := ref.index(here, id)
+	if idx < 0 {
+		return fmt.Errorf("%w: index puts shard %s on %s but its stripe does not", ErrInvalid, id.short(), here)
+	}
+	if !ref.ShardScheme(idx).IsDerived() {
+		if ref.Scheme.Of(data) != id {
+			return fmt.Errorf("%w: shard %s on %s: content does not match its id", ErrCorrupt, id.short(), here)
+		}
+		return nil
+	}
+	want, err := s.rebuildShard(ctx, ref, idx)
+	if err != nil {
+		// Not this shard's fault: count it as checked by its CRC.
+		s.log.Warn("ecstore: deep scrub cannot re-encode parity to compare", "shard", id.String(), "loc", here.String(), "err", err)
+		return nil
+	}
+	if !bytes.Equal(data, want) {
+		return fmt.Errorf("%w: parity shard %s on %s differs from the parity of its stripe's data", ErrCorrupt, id.short(), here)
 	}
 	return nil
+}
+
+// index returns the position of shard id at loc in the stripe, or -1.
+func (r StripeRef) index(loc Location, id ShardID) int {
+	for i := range r.IDs {
+		if r.IDs[i] == id && r.Locations[i] == loc {
+			return i
+		}
+	}
+	return -1
 }
 
 // repair rebuilds shard id of ref, stored at here, from other shards.
@@ -200,32 +257,61 @@ func (s *Store) repair(ctx context.Context, ref StripeRef, here Location, id Sha
 	if err := ref.validate(); err != nil {
 		return err
 	}
-	idx := -1
-	for i := range ref.IDs {
-		if ref.IDs[i] == id && ref.Locations[i] == here {
-			idx = i
-		}
-	}
+	idx := ref.index(here, id)
 	if idx < 0 {
 		return fmt.Errorf("%w: index puts shard %s on %s but its stripe does not", ErrInvalid, id.short(), here)
 	}
+	sh, err := s.rebuildShard(ctx, ref, idx)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Local.Put(here.Disk, ref.ShardScheme(idx), id, sh)
+}
+
+// rebuildShard computes shard idx of ref from the stripe's other shards,
+// never reading shard idx itself. A data shard is rebuilt and checked
+// against its id; a parity shard is encoded from the k data shards, each
+// checked against its id (rebuilt from other parity if need be), and, for
+// a content id, checked against it too.
+func (s *Store) rebuildShard(ctx context.Context, ref StripeRef, idx int) ([]byte, error) {
 	codec, err := s.codec(Profile{K: ref.K, M: ref.M})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	shards, err := s.gather(ctx, codec, ref, make([]bool, len(ref.IDs)), idx)
+	n := len(ref.IDs)
+	need := make([]bool, n)
+	if idx < ref.K {
+		need[idx] = true
+	} else {
+		for i := range ref.K {
+			need[i] = true
+		}
+	}
+	want := make([]bool, n)
+	copy(want, need)
+	want[idx] = false
+	shards, err := s.gather(ctx, codec, ref, want, idx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	required := make([]bool, len(ref.IDs))
-	required[idx] = true
-	if err := codec.reconstruct(shards, required); err != nil {
-		return err
+	if err := s.rebuildData(ctx, codec, ref, shards, need, idx); err != nil {
+		return nil, err
 	}
-	if ref.Scheme.Of(shards[idx]) != id {
-		return fmt.Errorf("%w: rebuilt shard %d does not match its id %s", ErrTooFewShards, idx, id.short())
+	sh := shards[idx]
+	if idx >= ref.K {
+		work := make([][]byte, n)
+		copy(work, shards[:ref.K])
+		required := make([]bool, n)
+		required[idx] = true
+		if err := codec.reconstruct(work, required); err != nil {
+			return nil, err
+		}
+		sh = work[idx]
 	}
-	return s.cfg.Local.Put(here.Disk, ref.Scheme, id, shards[idx])
+	if !ref.ShardScheme(idx).Verify(ref.IDs[idx], sh) {
+		return nil, fmt.Errorf("%w: rebuilt shard %d does not match its id %s", ErrTooFewShards, idx, ref.IDs[idx].short())
+	}
+	return sh, nil
 }
 
 // CollectGarbage removes this node's shard files that referenced says no

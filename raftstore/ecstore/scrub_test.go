@@ -41,6 +41,16 @@ func (s *site) populate(t *testing.T, rng *rand.Rand, count int) ([]object, *ecs
 	return objs, refs
 }
 
+// remove deletes shard files, as a lost disk sector or a careless operator.
+func (s *site) remove(t *testing.T, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		if err := s.mem.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func (s *site) scrubAll(t *testing.T, refs ecstore.RefSource, deep bool) ecstore.ScrubReport {
 	t.Helper()
 	var total ecstore.ScrubReport
@@ -240,12 +250,7 @@ func TestScrubUnrepairable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(ecstore.Seed(t)), 9))
 	s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), 400)
 	objs, refs := s.populate(t, rng, 1)
-	files := s.shardFiles(t, objs[0].m)
-	for _, f := range files[0][:3] {
-		if err := s.mem.Remove(f); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s.remove(t, s.shardFiles(t, objs[0].m)[0][:3]...)
 	rep := s.scrubAll(t, refs, false)
 	if rep.Missing != 3 || rep.Unrepairable != 3 || rep.Repaired != 0 {
 		t.Fatalf("three shards of a 4+2 stripe lost: %+v", rep)

@@ -225,7 +225,7 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	}
 	m := &journalpb.Manifest{
 		Pool: pool.Name, DataShards: uint32(pool.Profile.K), ParityShards: uint32(pool.Profile.M),
-		StripeSize: uint32(stripeSize), IdKey: scheme.Key(),
+		StripeSize: uint32(stripeSize), IdKey: scheme.Key(), ParityIdsDerived: scheme.DerivesParity(),
 	}
 	for _, l := range locs {
 		if err := s.reachable(l); err != nil {
@@ -317,24 +317,42 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 }
 
 // writeStripe encodes the stripe of n bytes at the start of buf and writes
-// its k+m shards in parallel, hashing each in its own goroutine. All the
-// goroutines are joined before it returns.
+// its k+m shards in parallel. The data shards are hashed, one goroutine
+// each, while the parity is encoded; parity ids are derived from the data
+// ids when the scheme has a key, else hashed too. All the goroutines are
+// joined before it returns.
 func (s *Store) writeStripe(ctx context.Context, codec *Codec, scheme IDScheme, locs []Location, buf []byte, n, index int) (*journalpb.Stripe, error) {
+	k, nShards, ss := codec.p.K, codec.p.N(), codec.ShardSize(n)
+	if n <= 0 || len(buf) < nShards*ss {
+		return nil, fmt.Errorf("%w: stripe of %d bytes in a %d-byte buffer", ErrInvalid, n, len(buf))
+	}
+	clear(buf[n : k*ss]) // padding of the last data shard, before it is hashed
+	ids := make([]ShardID, nShards)
+	var hashes sync.WaitGroup
+	for i := range k {
+		hashes.Go(func() { ids[i] = scheme.Of(buf[i*ss : (i+1)*ss]) })
+	}
 	shards, err := codec.encodeInPlace(buf, n)
+	hashes.Wait()
 	if err != nil {
 		return nil, err
 	}
+	if scheme.DerivesParity() {
+		copy(ids[k:], scheme.DeriveParityIDs(codec.p.M, ids[:k]))
+	} else {
+		for i := k; i < nShards; i++ {
+			hashes.Go(func() { ids[i] = scheme.Of(shards[i]) })
+		}
+		hashes.Wait()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ids := make([][]byte, len(shards))
-	errs := make([]error, len(shards))
+	errs := make([]error, nShards)
 	var wg sync.WaitGroup
 	for i, sh := range shards {
 		wg.Go(func() {
-			id := scheme.Of(sh)
-			ids[i] = id[:]
-			if err := s.put(ctx, locs[i], scheme, id, sh); err != nil {
-				errs[i] = fmt.Errorf("stripe %d shard %d (%s) on %s: %w", index, i, id.short(), locs[i], err)
+			if err := s.put(ctx, locs[i], scheme.derivedFor(i, k), ids[i], sh); err != nil {
+				errs[i] = fmt.Errorf("stripe %d shard %d (%s) on %s: %w", index, i, ids[i].short(), locs[i], err)
 				cancel()
 			}
 		})
@@ -343,7 +361,11 @@ func (s *Store) writeStripe(ctx context.Context, codec *Codec, scheme IDScheme, 
 	if err := firstError(errs); err != nil {
 		return nil, err
 	}
-	return &journalpb.Stripe{DataLen: uint32(n), ShardIds: ids}, nil
+	st := &journalpb.Stripe{DataLen: uint32(n), ShardIds: make([][]byte, nShards)}
+	for i := range ids {
+		st.ShardIds[i] = ids[i][:]
+	}
+	return st, nil
 }
 
 // firstError returns the first error that is not a cancellation caused by
@@ -415,7 +437,7 @@ func (s *Store) readStripe(ctx context.Context, codec *Codec, ref StripeRef, lo,
 	if err != nil {
 		return err
 	}
-	if err := codec.reconstruct(shards, want); err != nil {
+	if err := s.rebuildData(ctx, codec, ref, shards, want, -1); err != nil {
 		return err
 	}
 	for j := first; j <= last; j++ {
@@ -447,7 +469,7 @@ func (s *Store) gather(ctx context.Context, codec *Codec, ref StripeRef, want []
 				case err != nil:
 				case len(data) != ss:
 					err = fmt.Errorf("%w: %d bytes, want %d", ErrCorrupt, len(data), ss)
-				case ref.Scheme.Of(data) != ref.IDs[i]:
+				case !ref.ShardScheme(i).Verify(ref.IDs[i], data):
 					err = fmt.Errorf("%w: content does not match its id", ErrCorrupt)
 				}
 				if err != nil {
@@ -502,4 +524,130 @@ func (s *Store) gather(ctx context.Context, codec *Codec, ref StripeRef, want []
 		}
 	}
 	return shards, nil
+}
+
+// maxParityChoices bounds the choices of parity shards rebuildData tries.
+const maxParityChoices = 64
+
+// rebuildData fills the nil data shards marked need from the other
+// shards in shards (as gather returns them: nil for missing, never
+// exclude). Under derived parity ids every data shard it rebuilds is
+// checked against its id (every other shard gather returns has passed a
+// content check, so what it rebuilds is right). A mismatch means a parity
+// shard passed its CRC yet holds wrong bytes, so rebuildData then
+// fetches all the stripe's shards and tries the other choices of parity
+// shards. With none that rebuilds matching data it returns
+// ErrTooFewShards. Shards not marked need are left as they are.
+func (s *Store) rebuildData(ctx context.Context, codec *Codec, ref StripeRef, shards [][]byte, need []bool, exclude int) error {
+	k, n := codec.p.K, len(shards)
+	required := make([]bool, n) // only data shards are ever required
+	// try rebuilds the required shards from the data shards present and
+	// the parity shards in pick, and keeps them if they match their ids.
+	try := func(pick []int) bool {
+		work := make([][]byte, n)
+		copy(work[:k], shards[:k])
+		for _, i := range pick {
+			work[i] = shards[i]
+		}
+		if err := codec.reconstruct(work, required); err != nil {
+			return false
+		}
+		// Inputs that all passed a content check rebuild the right bytes;
+		// a derived parity id vouches for nothing, so check the output.
+		for i := range k {
+			if ref.ParityDerived && required[i] && ref.Scheme.Of(work[i]) != ref.IDs[i] {
+				return false
+			}
+		}
+		for i := range k {
+			if required[i] {
+				shards[i] = work[i]
+			}
+		}
+		return true
+	}
+	for fetchedAll := false; ; fetchedAll = true {
+		missing, data := false, 0
+		var parity []int
+		for i, sh := range shards {
+			switch {
+			case i < k:
+				required[i] = need[i] && sh == nil
+				missing = missing || required[i]
+				if sh != nil {
+					data++
+				}
+			case sh != nil:
+				parity = append(parity, i)
+			}
+		}
+		if !missing {
+			return nil
+		}
+		tried := 0
+		if short := k - data; short <= len(parity) {
+			for pick := range choices(parity, short) {
+				if tried == maxParityChoices {
+					break
+				}
+				tried++
+				if try(pick) {
+					if tried > 1 {
+						s.log.Warn("ecstore: a parity shard holds wrong bytes; rebuilt around it", "pool", ref.Pool, "stripe", ref.IDs[0].short())
+					}
+					return nil
+				}
+			}
+		}
+		if fetchedAll {
+			return fmt.Errorf("%w: %d choices of parity shards tried, none rebuilds data matching its ids", ErrTooFewShards, tried)
+		}
+		all := make([]bool, n)
+		for i := range all {
+			all[i] = true
+		}
+		more, err := s.gather(ctx, codec, ref, all, exclude)
+		if err != nil {
+			return err
+		}
+		for i, sh := range more {
+			if shards[i] == nil {
+				shards[i] = sh
+			}
+		}
+	}
+}
+
+// choices yields every r-element subset of set, in lexicographic order of
+// positions. The slice yielded is reused between iterations.
+func choices(set []int, r int) func(yield func([]int) bool) {
+	return func(yield func([]int) bool) {
+		if r < 0 || r > len(set) {
+			return
+		}
+		pos := make([]int, r)
+		for i := range pos {
+			pos[i] = i
+		}
+		pick := make([]int, r)
+		for {
+			for i, p := range pos {
+				pick[i] = set[p]
+			}
+			if !yield(pick) {
+				return
+			}
+			i := r - 1
+			for i >= 0 && pos[i] == len(set)-r+i {
+				i--
+			}
+			if i < 0 {
+				return
+			}
+			pos[i]++
+			for j := i + 1; j < r; j++ {
+				pos[j] = pos[j-1] + 1
+			}
+		}
+	}
 }

@@ -340,26 +340,44 @@ func TestStoreExhaustive(t *testing.T) {
 }
 
 // TestStoreReadNeverWrong: a manifest whose ids do not match the shards
-// (a tampered or stale manifest) never yields wrong bytes.
+// (a tampered or stale manifest) never yields wrong bytes. With content
+// ids for every shard (SHA-256 pools), up to m wrong ids read around; with
+// derived parity ids, any wrong id makes the manifest inconsistent.
 func TestStoreReadNeverWrong(t *testing.T) {
 	s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), 400)
 	st := s.store(t, "n1")
 	data := bytes.Repeat([]byte("0123456789"), 100)
-	m := write(t, st, s.pool, "obj", data)
-	for tampered := 1; tampered <= 3; tampered++ {
-		m2 := cloneManifest(m)
-		for i := range tampered {
-			m2.Stripes[0].ShardIds[i] = bytes.Repeat([]byte{byte(i)}, 32)
+	sha := s.pool
+	sha.IDKey = nil
+	for _, pool := range []ecstore.PoolSpec{sha, s.pool} {
+		m := write(t, st, pool, "obj", data)
+		derived := m.GetParityIdsDerived()
+		if derived != (pool.IDKey != nil) {
+			t.Fatalf("pool with id key %x wrote parity_ids_derived %v", pool.IDKey, derived)
 		}
-		got, err := read(st, m2, 0, int64(len(data)))
-		if tampered <= 2 {
-			if err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("%d ids tampered: %v", tampered, err)
+		for tampered := 1; tampered <= 3; tampered++ {
+			m2 := cloneManifest(m)
+			for i := range tampered {
+				m2.Stripes[0].ShardIds[i] = bytes.Repeat([]byte{byte(i)}, 32)
 			}
-		} else if !errors.Is(err, ecstore.ErrTooFewShards) || len(got) != 0 {
-			t.Fatalf("%d ids tampered: %d bytes, %v", tampered, len(got), err)
+			got, err := read(st, m2, 0, int64(len(data)))
+			switch {
+			case derived:
+				if !errors.Is(err, ecstore.ErrInvalid) || len(got) != 0 {
+					t.Fatalf("%d ids tampered: %d bytes, %v, want ErrInvalid", tampered, len(got), err)
+				}
+			case tampered <= 2:
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("%d ids tampered: %v", tampered, err)
+				}
+			default:
+				if !errors.Is(err, ecstore.ErrTooFewShards) || len(got) != 0 {
+					t.Fatalf("%d ids tampered: %d bytes, %v", tampered, len(got), err)
+				}
+			}
 		}
 	}
+	m := write(t, st, s.pool, "obj", data)
 	// A shard file holding other content of the right size with a valid
 	// header and CRC (as a buggy or malicious writer would leave) is
 	// caught by the content hash.

@@ -1386,7 +1386,11 @@ type PutShardRequest struct {
 	Id    []byte                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
 	Data  []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
 	// Key of the id scheme (Manifest.id_key); empty: SHA-256.
-	IdKey         []byte `protobuf:"bytes,4,opt,name=id_key,json=idKey,proto3" json:"id_key,omitempty"`
+	IdKey []byte `protobuf:"bytes,4,opt,name=id_key,json=idKey,proto3" json:"id_key,omitempty"`
+	// True: id is a parity shard's derived id (Manifest.parity_ids_derived),
+	// which the receiver cannot check against the bytes; false: id must be
+	// the hash of data.
+	DerivedId     bool `protobuf:"varint,5,opt,name=derived_id,json=derivedId,proto3" json:"derived_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1447,6 +1451,13 @@ func (x *PutShardRequest) GetIdKey() []byte {
 		return x.IdKey
 	}
 	return nil
+}
+
+func (x *PutShardRequest) GetDerivedId() bool {
+	if x != nil {
+		return x.DerivedId
+	}
+	return false
 }
 
 type PutShardResponse struct {
@@ -3219,12 +3230,14 @@ const file_raftstore_nodepb_node_proto_rawDesc = "" +
 	"\x14DeleteBucketResponse\"\x14\n" +
 	"\x12ListBucketsRequest\"J\n" +
 	"\x13ListBucketsResponse\x123\n" +
-	"\abuckets\x18\x01 \x03(\v2\x19.ferry.node.v1.BucketInfoR\abuckets\"`\n" +
+	"\abuckets\x18\x01 \x03(\v2\x19.ferry.node.v1.BucketInfoR\abuckets\"\x7f\n" +
 	"\x0fPutShardRequest\x12\x12\n" +
 	"\x04disk\x18\x01 \x01(\tR\x04disk\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\fR\x02id\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12\x15\n" +
-	"\x06id_key\x18\x04 \x01(\fR\x05idKey\"\x12\n" +
+	"\x06id_key\x18\x04 \x01(\fR\x05idKey\x12\x1d\n" +
+	"\n" +
+	"derived_id\x18\x05 \x01(\bR\tderivedId\"\x12\n" +
 	"\x10PutShardResponse\"5\n" +
 	"\x0fGetShardRequest\x12\x12\n" +
 	"\x04disk\x18\x01 \x01(\tR\x04disk\x12\x0e\n" +

@@ -127,7 +127,7 @@ func (c *Cluster) PutShard(ctx context.Context, loc ecstore.Location, scheme ecs
 		return err
 	}
 	// The receiving side checks the id, as raftstore's node API does.
-	if scheme.Of(data) != id {
+	if !scheme.Verify(id, data) {
 		return fmt.Errorf("%w: shard bytes do not hash to id %s", ecstore.ErrCorrupt, id)
 	}
 	d, err := c.route(loc, true)
