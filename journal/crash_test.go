@@ -19,8 +19,8 @@ type crashPoint struct {
 	reset uint64
 }
 
-// TestCrashRecovery runs random workloads (appends, acks, compactions,
-// resets, reopens) and clones the file system as a power loss would leave
+// TestCrashRecovery runs random workloads (appends, unsynced writes, syncs,
+// acks, compactions, resets, reopens) and clones the file system as a power loss would leave
 // it, just before a random file-system operation. After reopening the
 // clone: every acknowledged append is there, the journal is a gap-free
 // prefix of what was attempted, and torn tails were truncated.
@@ -86,7 +86,17 @@ func crashRun(t *testing.T, seed uint64) bool {
 				evs[k] = testEvent(next+uint64(k), rng.IntN(1500), 1, r)
 				model[next+uint64(k)] = evs[k]
 			}
-			last := mustAppend(t, j, evs...)
+			// Append acknowledges; Write acknowledges only at the next Sync.
+			if rng.IntN(2) == 0 {
+				acked = mustAppend(t, j, evs...)
+			} else if _, err := j.Write(evs...); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+		case p < 84:
+			last := j.LastIndex()
+			if err := j.Sync(); err != nil {
+				t.Fatalf("Sync: %v", err)
+			}
 			acked = last
 		case p < 88:
 			if cur != nil {
@@ -105,7 +115,9 @@ func crashRun(t *testing.T, seed uint64) bool {
 			model = map[uint64]*journalpb.Event{}
 			acked, resetting = uint64(next)-1, 0
 		default:
-			mustClose(t, j)
+			last := j.LastIndex()
+			mustClose(t, j) // syncs what Write wrote
+			acked = last
 			j = mustOpen(t, cfg)
 			cur = nil
 			if rng.IntN(2) == 0 {
@@ -115,9 +127,10 @@ func crashRun(t *testing.T, seed uint64) bool {
 			}
 		}
 	}
+	last := j.LastIndex()
 	mustClose(t, j)
 	if crash == nil {
-		crash = &crashPoint{fs: mem.CrashClone(tearRng), acked: acked, model: model}
+		crash = &crashPoint{fs: mem.CrashClone(tearRng), acked: last, model: model}
 	}
 
 	// Reboot.

@@ -2,7 +2,10 @@
 //
 // Every mutation of a site is a journalpb.Event. Append gives each event of a
 // batch the next consecutive index (from 1) and returns once the batch is
-// fsynced. Readers either Read a range without blocking, or Subscribe a
+// fsynced. Write does the same without waiting for the fsync, for a writer
+// that can rebuild a lost tail (the state machine, from its raft log): its
+// batches become durable at the next Sync, Append, segment roll or Close.
+// Readers either Read a range without blocking, or Subscribe a
 // Cursor: an index, never a buffer, whose Next waits for the head to move
 // and whose Ack tells retention what it may release. "Head advanced" is the
 // channel Changed returns, closed and replaced on every append. A reader
@@ -28,9 +31,14 @@
 //     segment files are consecutive: each starts at the index after the
 //     previous one's last record, and every record starts at the index after
 //     the previous record's last event. Open and Read check this.
-//   - An Append that returned nil survives any crash. An Append that
-//     returned an error was not acknowledged: after a crash its batch may be
-//     there (whole) or not, never in part, and nothing after it is.
+//   - An Append that returned nil survives any crash, and so does every
+//     batch written before a Sync or Append that returned nil. An Append
+//     that returned an error was not acknowledged: after a crash its batch
+//     may be there (whole) or not, never in part, and nothing after it is.
+//     A crash may lose batches Write wrote since the last sync, always a
+//     suffix of them and always whole batches.
+//   - Only the last segment can have an unsynced tail: a segment is synced
+//     before the next one is created.
 //   - Retention deletes only whole segments, oldest first, never the one
 //     being written, and only when every registered cursor has acked every
 //     index in it and (with a RetentionWindow) every event in it has an HLC
@@ -122,9 +130,10 @@
 // A failed write during Append truncates the segment back to the end of
 // the last good record, fsyncs the cut and seeks back, so no later record
 // follows a half-written one; the journal stays usable. A failed fsync
-// (after which the page cache's state is unknown), a failed roll-back, or a
-// failure after a new segment was renamed into place makes the journal
-// refuse every later Append and Reset with ErrIO until it is reopened;
+// (after which the page cache's state is unknown: in Append, Sync, a roll
+// or Close), a failed roll-back, or a failure after a new segment was
+// renamed into place makes the journal refuse every later Append, Write,
+// Sync and Reset with ErrIO until it is reopened;
 // reads keep working. Errors wrap a class (ErrCompacted, ErrCorrupt,
 // ErrClosed, ErrInvalid, ErrIO) and, for I/O, the file system's error; the
 // one exception is a done context, whose own error Read and Next wrap.

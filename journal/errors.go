@@ -1,6 +1,9 @@
 package journal
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Error classes. Check them with errors.Is; never match error text. Every
 // error the journal returns wraps exactly one of these (an I/O failure also
@@ -24,6 +27,14 @@ var (
 	// ErrIO: the file system failed (EIO, ENOSPC, ...). After a failed
 	// write the journal rolls the segment back and stays usable; after a
 	// failed fsync (whose effect on the page cache is unknown) it refuses
-	// every later Append and Reset until it is reopened.
+	// every later Append, Write, Sync and Reset until it is reopened.
 	ErrIO = errors.New("journal: i/o error")
+	// ErrWritesLost is the ErrIO of a failure that came while batches
+	// Write wrote were not yet synced (a failed Sync, or any failure after
+	// unsynced writes): those batches may be lost, on disk and, after a
+	// failed fsync, in what a reopen would read. errors.Is(err, ErrIO)
+	// holds for it too. A caller that wrote with Write must rebuild what
+	// it wrote since its last good Sync, for a state machine by restarting
+	// and replaying its log.
+	ErrWritesLost = fmt.Errorf("%w: unsynced writes may be lost", ErrIO)
 )

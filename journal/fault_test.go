@@ -92,6 +92,9 @@ func faultRun(t *testing.T, rule func(vfs.Op, string) error, injected error, sti
 	if !errors.Is(failed, ErrIO) || !errors.Is(failed, vfs.ErrInjected) {
 		t.Fatalf("Append error %v: want ErrIO wrapping the injected error", failed)
 	}
+	if errors.Is(failed, ErrWritesLost) {
+		t.Fatalf("Append error %v: ErrWritesLost, but nothing was written unsynced", failed)
+	}
 	if errors.Is(injected, syscall.ENOSPC) && !errors.Is(failed, syscall.ENOSPC) {
 		t.Fatalf("Append error %v does not match ENOSPC", failed)
 	}
@@ -223,4 +226,82 @@ func TestCompactRemoveFailure(t *testing.T) {
 		t.Fatalf("files after retry: %v", names)
 	}
 	mustClose(t, j)
+}
+
+// TestFailedSyncAfterWrites: a Sync that fails after unsynced Writes
+// leaves the journal refusing every write and sync until reopened, and a
+// crash then keeps at least what was synced before, as a gap-free prefix.
+func TestFailedSyncAfterWrites(t *testing.T) {
+	mem := vfs.NewMem()
+	inj := vfs.NewInjector(mem)
+	j := mustOpen(t, memConfig(inj, 1<<20))
+	model := map[uint64]*journalpb.Event{}
+	for i := uint64(1); i <= 3; i++ {
+		model[i] = testEvent(i, 100, 1, newRand(i))
+	}
+	mustAppend(t, j, model[1])
+	for i := uint64(2); i <= 3; i++ {
+		if _, err := j.Write(model[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkRecords(t, readAll(t, j, 1, 1<<20), model) // written is readable at once
+	inj.SetRule(failNth(vfs.OpSync, 1, syscall.EIO))
+	if err := j.Sync(); !errors.Is(err, ErrWritesLost) || !errors.Is(err, ErrIO) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("Sync = %v, want ErrWritesLost (an ErrIO) wrapping EIO", err)
+	}
+	inj.SetRule(nil)
+	if _, err := j.Write(testEvent(4, 10, 1, nil)); !errors.Is(err, ErrIO) {
+		t.Fatalf("Write after a failed Sync = %v, want ErrIO", err)
+	}
+	if _, err := j.Append(testEvent(4, 10, 1, nil)); !errors.Is(err, ErrIO) {
+		t.Fatalf("Append after a failed Sync = %v, want ErrIO", err)
+	}
+	if err := j.Sync(); !errors.Is(err, ErrIO) {
+		t.Fatalf("Sync after a failed Sync = %v, want ErrIO", err)
+	}
+	crashed := mem.CrashClone(newRand(7))
+	if err := j.Close(); err != nil {
+		t.Fatalf("Close after a failed Sync: %v", err)
+	}
+	j2 := mustOpen(t, memConfig(crashed, 1<<20))
+	if l := j2.LastIndex(); l < 1 || l > 3 {
+		t.Fatalf("after the crash: last %d, want 1..3", l)
+	}
+	checkRecords(t, readAll(t, j2, 1, 1<<20), model)
+	mustClose(t, j2)
+}
+
+// TestWriteSyncedByRollAndClose: batches Write leaves unsynced become
+// durable when the segment fills (before the next one exists) and at
+// Close, so a crash after either keeps them.
+func TestWriteSyncedByRollAndClose(t *testing.T) {
+	mem := vfs.NewMem()
+	j := mustOpen(t, memConfig(mem, MinSegmentBytes))
+	if _, err := j.Subscribe(1); err != nil { // keeps every segment
+		t.Fatal(err)
+	}
+	var last uint64
+	for i := uint64(1); j.Stats().Segments < 3; i++ {
+		if i > 1000 {
+			t.Fatal("no third segment after 1000 writes")
+		}
+		var err error
+		if last, err = j.Write(testEvent(i, 400, 1, newRand(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every segment but the active one is complete after a crash.
+	j2 := mustOpen(t, memConfig(mem.CrashClone(nil), MinSegmentBytes))
+	segs := j2.Stats().Segments
+	if segs < 2 || j2.LastIndex() < j2.FirstIndex() {
+		t.Fatalf("after a crash: %d segments, range %d..%d", segs, j2.FirstIndex(), j2.LastIndex())
+	}
+	mustClose(t, j2)
+	mustClose(t, j)
+	j3 := mustOpen(t, memConfig(mem.CrashClone(nil), MinSegmentBytes))
+	if l := j3.LastIndex(); l != last {
+		t.Fatalf("after Close and a crash: last %d, want %d", l, last)
+	}
+	mustClose(t, j3)
 }

@@ -54,7 +54,8 @@ type Journal struct {
 		failed error
 		f      vfs.File // write handle of seg; nil before the first segment
 		seg    *segment // active segment: the last of mu.segs
-		off    int64    // end of the last synced record in f
+		off    int64    // end of the last record in f
+		dirty  bool     // f holds records written by Write and not yet synced
 		next   uint64   // index the next Append assigns
 		gen    uint64   // generation of the segments
 		raw    []byte   // scratch: the batch's length-prefixed events
@@ -326,19 +327,71 @@ func (j *Journal) writableWLocked() error {
 		return ErrClosed
 	}
 	if j.w.failed != nil {
-		return fmt.Errorf("%w: journal refuses writes after an earlier failure; reopen it: %w", ErrIO, j.w.failed)
+		return fmt.Errorf("journal refuses writes after an earlier failure; reopen it: %w", j.w.failed)
 	}
 	return nil
 }
 
 // Append writes evs as one batch with consecutive indexes LastIndex()+1...
 // and returns the index of the last one. The batch is durable (fsynced)
-// when Append returns nil; on error none of it was acknowledged and
-// nothing appended earlier is affected. Append with no events returns
-// LastIndex().
+// when Append returns nil, and so is every batch Write wrote before it; on
+// error none of the batch was acknowledged and nothing appended earlier is
+// affected. Append with no events returns LastIndex().
 func (j *Journal) Append(evs ...*journalpb.Event) (last uint64, err error) {
+	return j.append(evs, true)
+}
+
+// Write is Append without the wait for durability: the batch is readable
+// (Read, cursors) when Write returns nil, and durable after the next Sync,
+// Append or Close, or when the segment fills and the journal moves to the
+// next one. A crash before then may lose it, and any batch written after
+// it, never anything before it: Open truncates the tail as for a torn
+// Append. Write is for a caller that can rebuild what a crash loses (the
+// state machine re-applies its log) and syncs before it relies on it.
+func (j *Journal) Write(evs ...*journalpb.Event) (last uint64, err error) {
+	return j.append(evs, false)
+}
+
+// Sync makes every batch Write wrote durable. A failed Sync leaves those
+// batches in an unknown state (the kernel may have dropped the pages it
+// could not write), so the journal then refuses every later write and
+// Sync with ErrIO until it is reopened, and the caller must treat what it
+// wrote since its last good Sync as lost.
+func (j *Journal) Sync() error {
 	j.w.Lock()
-	last, compact, err := j.appendWLocked(evs)
+	defer j.w.Unlock()
+	if err := j.writableWLocked(); err != nil {
+		return err
+	}
+	return j.syncWLocked()
+}
+
+// failWLocked puts the journal in the failed state for cause and returns
+// the error to report: ErrWritesLost when batches Write left unsynced may
+// be gone with the failure, else ErrIO.
+func (j *Journal) failWLocked(cause error) error {
+	class := ErrIO
+	if j.w.dirty {
+		class = ErrWritesLost
+	}
+	j.w.failed = fmt.Errorf("%w: %w", class, cause)
+	return j.w.failed
+}
+
+func (j *Journal) syncWLocked() error {
+	if !j.w.dirty {
+		return nil
+	}
+	if err := j.w.f.Sync(); err != nil {
+		return j.failWLocked(fmt.Errorf("sync %s up to offset %d: %w", j.w.seg.path, j.w.off, err))
+	}
+	j.w.dirty = false
+	return nil
+}
+
+func (j *Journal) append(evs []*journalpb.Event, durable bool) (last uint64, err error) {
+	j.w.Lock()
+	last, compact, err := j.appendWLocked(evs, durable)
 	j.w.Unlock()
 	if compact {
 		j.autoCompact()
@@ -346,7 +399,7 @@ func (j *Journal) Append(evs ...*journalpb.Event) (last uint64, err error) {
 	return last, err
 }
 
-func (j *Journal) appendWLocked(evs []*journalpb.Event) (last uint64, compact bool, err error) {
+func (j *Journal) appendWLocked(evs []*journalpb.Event, durable bool) (last uint64, compact bool, err error) {
 	if err := j.writableWLocked(); err != nil {
 		return 0, false, err
 	}
@@ -385,15 +438,18 @@ func (j *Journal) appendWLocked(evs []*journalpb.Event) (last uint64, compact bo
 	if _, err := j.w.f.Write(frame); err != nil {
 		return 0, false, j.undoWriteWLocked(first, off, err)
 	}
-	if err := j.w.f.Sync(); err != nil {
-		err = fmt.Errorf("%w: append at index %d: sync %s after writing offset %d: %w", ErrIO, first, seg.path, off, err)
-		j.w.failed = err
+	if !durable {
+		j.w.dirty = true
+	} else if err := j.w.f.Sync(); err != nil {
+		err = j.failWLocked(fmt.Errorf("append at index %d: sync %s after writing offset %d: %w", first, seg.path, off, err))
 		// Best effort: the bytes may or may not be on disk; either way
 		// Open finds a gap-free log.
 		if terr := j.w.f.Truncate(off); terr != nil {
 			j.log.Warn("journal: truncate after failed sync", "file", seg.path, "offset", off, "err", terr)
 		}
 		return 0, false, err
+	} else {
+		j.w.dirty = false
 	}
 	j.w.off = off + int64(len(frame))
 	j.w.next = first + uint64(count)
@@ -426,7 +482,7 @@ func (j *Journal) undoWriteWLocked(first uint64, off int64, cause error) error {
 		_, rerr = j.w.f.Seek(off, io.SeekStart)
 	}
 	if rerr != nil {
-		j.w.failed = fmt.Errorf("roll back %s to offset %d: %w", j.w.seg.path, off, rerr)
+		_ = j.failWLocked(fmt.Errorf("roll back %s to offset %d: %w", j.w.seg.path, off, rerr))
 		return fmt.Errorf("%w; roll back failed, the journal refuses writes until reopened: %w", err, rerr)
 	}
 	return err
@@ -434,6 +490,11 @@ func (j *Journal) undoWriteWLocked(first uint64, off int64, cause error) error {
 
 // rollWLocked starts a new segment whose first index is first.
 func (j *Journal) rollWLocked(first uint64) error {
+	// A full segment is durable before the next one exists: a crash may
+	// tear only the last segment.
+	if err := j.syncWLocked(); err != nil {
+		return err
+	}
 	seg, f, err := j.createSegmentWLocked(first, j.w.gen)
 	if err != nil {
 		return err
@@ -442,8 +503,7 @@ func (j *Journal) rollWLocked(first uint64) error {
 	j.mu.segs = append(j.mu.segs, seg)
 	j.mu.Unlock()
 	if j.w.f != nil {
-		// Every byte of the old segment was synced by the Append that
-		// wrote it.
+		// Every byte of the old segment is synced.
 		if err := j.w.f.Close(); err != nil {
 			j.log.Warn("journal: close full segment", "file", j.w.seg.path, "err", err)
 		}
@@ -553,6 +613,7 @@ func (j *Journal) Reset(next uint64) error {
 		}
 	}
 	j.w.f, j.w.seg, j.w.off, j.w.next, j.w.gen = f, seg, segHeaderSize, next, gen
+	j.w.dirty = false // what Write left unsynced was reset away
 
 	var errs []error
 	for _, s := range old {
@@ -660,12 +721,17 @@ func (j *Journal) Compact() error {
 	return nil
 }
 
-// Close closes the journal. Blocked cursors return ErrClosed.
+// Close syncs what Write left unsynced and closes the journal. Blocked
+// cursors return ErrClosed.
 func (j *Journal) Close() error {
 	j.w.Lock()
 	defer j.w.Unlock()
 	if j.w.closed {
 		return nil
+	}
+	var errs []error
+	if j.w.failed == nil && j.w.f != nil {
+		errs = append(errs, j.syncWLocked())
 	}
 	j.w.closed = true
 	j.rm.Lock()
@@ -673,7 +739,6 @@ func (j *Journal) Close() error {
 	j.mu.Lock()
 	j.mu.closed = true
 	close(j.mu.changed) // never replaced: every later wait returns at once
-	var errs []error
 	for _, s := range j.mu.segs {
 		errs = append(errs, j.retireLocked(s))
 	}

@@ -21,9 +21,15 @@ func (n *Node) ManifestForTest(ctx context.Context, bucket, key string) (*journa
 
 // CrashForTest stops the node as a crash would leave its index: the
 // memtable the index had not flushed is lost (it has no WAL), while the
-// raft log and the journal, synced on every write, keep everything.
-func (n *Node) CrashForTest() error {
+// raft log, synced on every write, keeps everything. atCrash, when set,
+// runs once raft has stopped and before anything else closes: the moment
+// to clone a crashable file system holding the journal (whose unsynced
+// tail a real crash may lose; closing it would sync it).
+func (n *Node) CrashForTest(atCrash func()) error {
 	return n.shutdown(func(x *index) error {
+		if atCrash != nil {
+			atCrash()
+		}
 		x.use.Lock()
 		defer x.use.Unlock()
 		if x.use.closed {

@@ -26,14 +26,18 @@ import (
 //
 // INVARIANT: after apply returns for raft index i, the index records
 // applied = i and the journal holds every accepted event up to the index's
-// journal position (the journal is appended and synced before the index
-// transaction commits, so a crash between the two leaves journal entries
+// journal position (the journal is written before the index transaction
+// commits, and synced before the index reaches disk (journalSync), so a
+// crash leaves the journal at or past the durable index, with entries
 // past the index's position, which replay recognises and does not append
 // twice).
 type fsm struct {
 	// jrCfg reopens the journal after an I/O failure (it refuses writes
 	// after a failed fsync until reopened).
 	jrCfg journal.Config
+
+	// js syncs the current journal for the index (journalSync).
+	js *journalSync
 
 	mu struct {
 		sync.Mutex
@@ -68,15 +72,35 @@ const (
 )
 
 func encodeEntry(ev *journalpb.Event) ([]byte, error) {
-	b, err := proto.Marshal(ev)
+	b := make([]byte, 1, 1+proto.Size(ev))
+	b[0] = entryEvent
+	b, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(b, ev)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode event: %v", ErrInvalidArgument, err)
 	}
-	return append([]byte{entryEvent}, b...), nil
+	return b, nil
 }
 
-func newFSM(jrCfg journal.Config, jr *journal.Journal, idx *index) (*fsm, error) {
-	f := &fsm{jrCfg: jrCfg}
+// openFSM opens the index in indexDir, with the journal synced before
+// anything of it reaches disk (journalSync), and returns the state machine
+// over it and jr.
+func openFSM(jrCfg journal.Config, jr *journal.Journal, indexDir string, o indexOptions) (*fsm, error) {
+	js := newJournalSync(jr)
+	o.BeforeNewFile, o.Aborted = js.sync, js.aborted
+	idx, err := openIndex(indexDir, o)
+	if err != nil {
+		return nil, err
+	}
+	f, err := newFSM(jrCfg, jr, idx, js)
+	if err != nil {
+		return nil, errors.Join(err, idx.close())
+	}
+	return f, nil
+}
+
+func newFSM(jrCfg journal.Config, jr *journal.Journal, idx *index, js *journalSync) (*fsm, error) {
+	f := &fsm{jrCfg: jrCfg, js: js}
+	js.set(jr)
 	f.mu.jr = jr
 	f.mu.idx = idx
 	f.mu.appliedCh = make(chan struct{})
@@ -100,11 +124,15 @@ func (f *fsm) reopenJournal() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cerr := f.mu.jr.Close()
+	if errors.Is(cerr, journal.ErrWritesLost) {
+		return f.js.fail(cerr)
+	}
 	jr, err := journal.Open(f.jrCfg)
 	if err != nil {
 		return errors.Join(fmt.Errorf("raftstore: reopen journal: %w", err), cerr)
 	}
 	f.mu.jr = jr
+	f.js.set(jr)
 	return nil
 }
 
@@ -144,6 +172,9 @@ func (f *fsm) applyBatch(entries []entry) ([]applyResult, error) {
 	results := make([]applyResult, len(entries))
 	if len(entries) == 0 {
 		return results, nil
+	}
+	if err := f.js.err(); err != nil {
+		return nil, err
 	}
 	tx := f.mu.idx.begin()
 	defer func() { _ = tx.Rollback() }() // no-op after commit
@@ -205,9 +236,9 @@ func (f *fsm) applyBatch(entries []entry) ([]applyResult, error) {
 	return results, nil
 }
 
-// appendJournalLocked appends evs, which get journal indexes pos+1...; events
+// appendJournalLocked writes evs, which get journal indexes pos+1...; events
 // the journal already holds (written before a crash that lost the index
-// commit) are not appended again.
+// commit) are not written again.
 func (f *fsm) appendJournalLocked(pos uint64, evs []*journalpb.Event) error {
 	have := f.mu.jr.LastIndex()
 	switch {
@@ -217,8 +248,13 @@ func (f *fsm) appendJournalLocked(pos uint64, evs []*journalpb.Event) error {
 		return nil
 	}
 	evs = evs[have-pos:]
-	if _, err := f.mu.jr.Append(evs...); err != nil {
-		return fmt.Errorf("%w: journal append: %w", errIO, err)
+	// Write, not Append: durability comes from the raft log, and the
+	// journal is synced before the index reaches disk (journalSync).
+	if _, err := f.mu.jr.Write(evs...); err != nil {
+		if errors.Is(err, journal.ErrWritesLost) {
+			return f.js.fail(err)
+		}
+		return fmt.Errorf("%w: journal write: %w", errIO, err)
 	}
 	return nil
 }

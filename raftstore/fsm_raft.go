@@ -63,6 +63,8 @@ func (a *raftFSM) ApplyBatch(logs []*raft.Log) []any {
 		} else {
 			a.log.Error("apply failed; retrying", "err", err, "backoff", backoff)
 			if errors.Is(err, journal.ErrIO) {
+				// A reopen that finds written events may be lost records it
+				// (journalSync), and the next apply stops the node.
 				if rerr := a.f.reopenJournal(); rerr != nil {
 					a.log.Error("reopen journal", "err", rerr)
 				}
@@ -93,7 +95,11 @@ func (a *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, fmt.Errorf("raftstore: no snapshot while applying is failing: %w", err)
 	}
 	// Raft may drop log entries up to this snapshot once it is persisted;
-	// the index commits without syncing, so it is made durable here first.
+	// the journal and the index are written without syncing, so they are
+	// made durable here first, the journal before the index.
+	if err := a.f.js.sync(); err != nil {
+		return nil, fmt.Errorf("raftstore: snapshot: %w", err)
+	}
 	idx := a.f.index()
 	if err := idx.sync(); err != nil {
 		return nil, fmt.Errorf("raftstore: snapshot: %w", err)

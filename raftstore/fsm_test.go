@@ -40,16 +40,14 @@ func newTestFSM(t *testing.T, fs vfs.FS) *testFSM {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := openIndex(filepath.Join(dir, "index"), indexOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := newFSM(journal.Config{Dir: "/journal", FS: fs}, jr, idx)
+	f, err := openFSM(journal.Config{Dir: "/journal", FS: fs}, jr, filepath.Join(dir, "index"), indexOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := errors.Join(f.index().close(), f.journal().Close()); err != nil {
+		// After a recorded journal failure the index cannot flush at
+		// close; that is the failure under test, not the cleanup's.
+		if err := errors.Join(f.index().close(), f.journal().Close()); err != nil && f.js.err() == nil {
 			t.Error(err)
 		}
 	})
@@ -595,5 +593,49 @@ func TestStripeManifestKeepsEveryField(t *testing.T) {
 	want.Stripes = []*journalpb.Stripe{st}
 	if !proto.Equal(got, want) {
 		t.Fatalf("stripeManifest = %v, want %v", got, want)
+	}
+}
+
+// TestFailedJournalSyncStopsTheNode: a journal sync that fails before the
+// index reaches disk may have lost events the in-memory index holds, so
+// the index refuses to create its file, and the state machine stops the
+// node instead of applying on (a restart replays the log).
+func TestFailedJournalSyncStopsTheNode(t *testing.T) {
+	in := vfs.NewInjector(vfs.NewMem())
+	f := newTestFSM(t, in)
+	f.apply(t, bucketCreate("alpha"), inlinePut("alpha", "k1", "v1"))
+	in.SetRule(func(op vfs.Op, _ string) error {
+		if op == vfs.OpSync {
+			return syscall.EIO
+		}
+		return nil
+	})
+	err := f.index().sync() // a flush: Pebble creates a table
+	if !errors.Is(err, errFatal) || !errors.Is(err, journal.ErrWritesLost) {
+		t.Fatalf("index flush with a failing journal sync = %v, want errFatal wrapping ErrWritesLost", err)
+	}
+	in.SetRule(nil)
+	if err := f.js.sync(); !errors.Is(err, errFatal) {
+		t.Fatalf("journal sync after a failed one = %v, want the recorded failure", err)
+	}
+	fatal := make(chan error, 1)
+	stop := make(chan struct{})
+	a := &raftFSM{f: f.fsm, log: discardLogger(), stop: stop, status: &applyStatus{}, onFatal: func(err error) { fatal <- err }}
+	done := make(chan []any, 1)
+	go func() {
+		done <- a.ApplyBatch([]*raft.Log{{Index: f.next, Type: raft.LogCommand, Data: mustEntry(t, inlinePut("alpha", "k2", "v2"))}})
+	}()
+	select {
+	case err := <-fatal:
+		if !errors.Is(err, errFatal) {
+			t.Fatalf("node stopped with %v, want errFatal", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the node did not stop after a failed journal sync")
+	}
+	close(stop)
+	<-done
+	if _, err := f.index().getObject("alpha", "k2"); err == nil {
+		t.Fatal("an entry was applied after the journal lost events")
 	}
 }

@@ -458,11 +458,7 @@ func BenchmarkLookupKey(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	idx, err := openIndex(filepath.Join(b.TempDir(), "index"), indexOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	f, err := newFSM(jcfg, jr, idx)
+	f, err := openFSM(jcfg, jr, filepath.Join(b.TempDir(), "index"), indexOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	pebblevfs "github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ferrydr/ferry/journal/journalpb"
@@ -91,6 +92,14 @@ var errIndexClosed = fmt.Errorf("%w: index closed (restored from a snapshot, or 
 type indexOptions struct {
 	CacheBytes, MemTableBytes int64
 	Logger                    *slog.Logger
+	// BeforeNewFile, when set, runs before Pebble creates any file, so
+	// before any state the index holds in memory can reach disk
+	// (journalSync.sync).
+	BeforeNewFile func() error
+	// Aborted is closed when BeforeNewFile fails for good: no flush can
+	// succeed any more, and sync returns BeforeNewFile's error instead of
+	// waiting.
+	Aborted <-chan struct{}
 }
 
 // openIndex opens (creating if needed) the index in dir.
@@ -104,7 +113,9 @@ type indexOptions struct {
 // flushes keep commit order), at or past the newest snapshot, and the
 // replay of the log tail brings it forward (entries at or below "applied"
 // are skipped, and events the journal already holds are not appended
-// again). Writing every event a third time, into a WAL no recovery needs,
+// again). The journal is synced before every file the index creates
+// (BeforeNewFile, journalSync), so the flushed index never holds journal
+// positions a crash took from the journal. Writing every event a third time, into a WAL no recovery needs,
 // cost a quarter of the propose throughput (docs/benchmarks.md).
 //
 // Values of valueSeparationMin bytes or more (the records of objects whose
@@ -127,6 +138,9 @@ func openIndex(dir string, o indexOptions) (*index, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      pebbleLogger{log: o.Logger},
 		DisableWAL:                  true,
+	}
+	if o.BeforeNewFile != nil {
+		opts.FS = syncFS{FS: pebblevfs.Default, before: o.BeforeNewFile}
 	}
 	opts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 		return pebble.ValueSeparationPolicy{
@@ -183,10 +197,21 @@ const valueSeparationMin = 1024
 // sync makes every commit so far durable: it flushes the memtable (the
 // index has no WAL; see openIndex).
 func (x *index) sync() error {
-	if err := x.db.Flush(); err != nil {
+	done, err := x.db.AsyncFlush()
+	if err != nil {
 		return fmt.Errorf("%w: flush index: %w", errIO, err)
 	}
-	return nil
+	select {
+	case <-done:
+		return nil
+	case <-x.opts.Aborted:
+		select {
+		case <-done: // it made it after all
+			return nil
+		default:
+		}
+		return fmt.Errorf("flush index: %w", x.opts.BeforeNewFile())
+	}
 }
 
 // close syncs and closes the index.

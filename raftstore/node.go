@@ -116,12 +116,8 @@ func Open(cfg Config) (n *Node, err error) {
 	if err := recoverIndexDir(indexDir); err != nil {
 		return nil, errors.Join(err, jr.Close())
 	}
-	idx, err := openIndex(indexDir, indexOptions{CacheBytes: cfg.IndexCacheBytes, MemTableBytes: cfg.IndexMemTableBytes, Logger: log})
-	if err != nil {
+	if n.fsm, err = openFSM(jrCfg, jr, indexDir, indexOptions{CacheBytes: cfg.IndexCacheBytes, MemTableBytes: cfg.IndexMemTableBytes, Logger: log}); err != nil {
 		return nil, errors.Join(err, jr.Close())
-	}
-	if n.fsm, err = newFSM(jrCfg, jr, idx); err != nil {
-		return nil, errors.Join(err, idx.close(), jr.Close())
 	}
 	closers = append(closers, func() error { return errors.Join(n.fsm.index().close(), n.fsm.journal().Close()) })
 	if n.disks, err = ecstore.OpenDisks(cfg.FS, cfg.NodeID, cfg.Disks); err != nil {

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ferrydr/ferry/internal/vfs"
+	"github.com/ferrydr/ferry/journal"
 	"github.com/ferrydr/ferry/journal/journalpb"
 	"github.com/ferrydr/ferry/raftstore"
 	"github.com/ferrydr/ferry/raftstore/nodepb"
@@ -618,15 +620,20 @@ func TestPoolExpansionGCAndMembership(t *testing.T) {
 	}
 }
 
-// TestCrashedIndexReplaysFromTheLog: the index has no WAL, so a crash loses
-// what it had not flushed. The restarted node replays that tail from the
-// raft log without journaling any event twice, and a garbage collection
-// pass started before the replay (grace 0, so any shard the index does not
-// yet reference would go) waits for it and removes nothing still in use.
+// TestCrashedIndexReplaysFromTheLog: the index has no WAL and the journal
+// is synced only before the index reaches disk, so a crash loses what the
+// index had not flushed and the journal's unsynced tail (the journal and
+// the shards live on a crashable in-memory file system here). The
+// restarted node replays that tail from the raft log, journaling every
+// lost event again and none twice, and a garbage collection pass started
+// before the replay (grace 0, so any shard the index does not yet
+// reference would go) waits for it and removes nothing still in use.
 func TestCrashedIndexReplaysFromTheLog(t *testing.T) {
 	rng := seed(t)
+	mem := vfs.NewMem()
 	c := raftstoretest.New(t, raftstoretest.Options{Nodes: 1, DisksPerNode: 6, Tune: func(_ int, cfg *raftstore.Config) {
 		cfg.GCGrace = 0
+		cfg.FS = mem
 	}})
 	ctx := ctxT(t, 2*time.Minute)
 	n := c.Nodes[0]
@@ -634,6 +641,7 @@ func TestCrashedIndexReplaysFromTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]byte{}
+	var synced uint64 // journal events synced by the snapshot's index flush
 	for i := range 40 {
 		data := payload(rng, 10+rng.IntN(40<<10)) // inline and erasure coded
 		key := fmt.Sprintf("k%02d", i%30)         // some overwritten: garbage
@@ -641,15 +649,43 @@ func TestCrashedIndexReplaysFromTheLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		want[key] = data
+		if i == 19 {
+			// Halfway, a snapshot flushes the index, syncing the journal
+			// first: the crash must keep what came before it.
+			if err := n.Snapshot(ctx); err != nil {
+				t.Fatal(err)
+			}
+			st, err := n.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			synced = st.GetJournalLast()
+		}
 	}
 	before, err := n.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.CrashForTest(); err != nil {
+	var crashed *vfs.MemFS
+	if err := n.CrashForTest(func() { crashed = mem.CrashClone(nil) }); err != nil {
 		t.Fatal(err)
 	}
 	c.Nodes[0] = nil
+	jcfg := journal.DefaultConfig()
+	jcfg.Dir, jcfg.FS = filepath.Join(c.Config(0).DataDir, "journal"), crashed
+	jr, err := journal.Open(jcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := jr.LastIndex()
+	if err := jr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lost := before.GetJournalLast() - kept
+	if kept < synced || lost == 0 {
+		t.Fatalf("the crash kept %d journal events of %d, %d of them synced: want all synced ones and not all", kept, before.GetJournalLast(), synced)
+	}
+	c.Reconfigure(0, func(cfg *raftstore.Config) { cfg.FS = crashed })
 	applied, err := raftstore.IndexAppliedForTest(c.Config(0).DataDir)
 	if err != nil {
 		t.Fatal(err)
@@ -657,7 +693,7 @@ func TestCrashedIndexReplaysFromTheLog(t *testing.T) {
 	if applied >= before.GetAppliedIndex() {
 		t.Fatalf("the crash kept the index at %d (applied %d before): nothing to replay", applied, before.GetAppliedIndex())
 	}
-	t.Logf("index at %d after the crash, %d before", applied, before.GetAppliedIndex())
+	t.Logf("index at %d after the crash, %d before; journal lost %d of %d events", applied, before.GetAppliedIndex(), lost, before.GetJournalLast())
 
 	c.Start(0)
 	n = c.Nodes[0]

@@ -42,15 +42,19 @@ func main() {
 	rounds := flag.Int("rounds", 3, "propose: rounds per configuration (bare raft and ferry alternate)")
 	sizes := flag.String("sizes", "128,4096", "propose: event payload sizes in bytes")
 	writers := flag.String("writers", "1,16,64", "propose: concurrent writer counts")
+	preload := flag.Int("preload", 0, "propose: 128-byte entries written to each fresh cluster before it is measured (a loaded site)")
 	objects := flag.Int("objects", 1_000_000, "objects written by the memory section")
 	ferryd := flag.String("ferryd", "", "ferryd binary for the memory section (default: beside ferrybench)")
 	out := flag.String("out", "", "also write the report to this file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the in-process sections to this file")
 	flag.Parse()
-	po := proposeOptions{duration: *duration, rounds: *rounds}
+	po := proposeOptions{duration: *duration, rounds: *rounds, preload: *preload}
 	var err error
 	if po.sizes, err = intList(*sizes); err == nil {
 		po.writers, err = intList(*writers)
+	}
+	if err == nil && po.preload < 0 {
+		err = fmt.Errorf("-preload %d: want 0 or more", po.preload)
 	}
 	if err == nil && po.rounds < 1 {
 		err = fmt.Errorf("-rounds %d: want at least 1", po.rounds)
@@ -127,6 +131,7 @@ type proposeOptions struct {
 	rounds   int
 	sizes    []int
 	writers  []int
+	preload  int
 }
 
 // benchPropose measures each configuration in rounds, alternating bare
@@ -134,48 +139,75 @@ type proposeOptions struct {
 // the shared machine (another process, a page-cache writeback) lands on
 // both about equally. The ratio is of the throughputs summed over the
 // rounds; the per-round ratios show the spread. Latencies are the median
-// of the rounds' percentiles.
+// of the rounds' percentiles. Each configuration starts on a fresh
+// cluster of each kind (so no row measures the data the rows before it
+// left behind), which first takes o.preload 128-byte entries when asked:
+// the same count for both, to measure a loaded site.
 func benchPropose(w io.Writer, o proposeOptions) error {
 	dir, err := os.MkdirTemp("", "ferrybench-propose-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	fmt.Fprintf(w, "%d rounds of %v per system and configuration, alternating; fresh clusters per configuration", o.rounds, o.duration)
+	if o.preload > 0 {
+		fmt.Fprintf(w, ", each preloaded with %d entries of 128 B", o.preload)
+	}
+	fmt.Fprint(w, "\n\n")
+	fmt.Fprintln(w, "| size | writers | bare raft ops/s | ferry ops/s | ratio | ratio per round | bare p50 / p99 | ferry p50 / p99 |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	cfg := 0
+	for _, size := range o.sizes {
+		for _, writers := range o.writers {
+			cfg++
+			line, err := proposeConfig(filepath.Join(dir, fmt.Sprint(cfg)), o, size, writers)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	return nil
+}
+
+// proposeConfig measures one configuration on fresh clusters under dir
+// and returns its table row.
+func proposeConfig(dir string, o proposeOptions, size, writers int) (string, error) {
 	bare, err := raftbench.StartBareRaft(filepath.Join(dir, "bare"))
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer bare.Close()
 	site, err := raftbench.StartFerry(filepath.Join(dir, "ferry"))
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer site.Close()
-	fmt.Fprintf(w, "%d rounds of %v per system and configuration, alternating\n\n", o.rounds, o.duration)
-	fmt.Fprintln(w, "| size | writers | bare raft ops/s | ferry ops/s | ratio | ratio per round | bare p50 / p99 | ferry p50 / p99 |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
-	for _, size := range o.sizes {
-		for _, writers := range o.writers {
-			var bs, fs []raftbench.Result
-			var per []string
-			for r := range o.rounds {
-				b, err := bare.Run(writers, size, o.duration)
-				if err != nil {
-					return err
-				}
-				f, err := site.Run(fmt.Sprintf("bench-%d-%d-%d", size, writers, r), writers, size, o.duration)
-				if err != nil {
-					return err
-				}
-				bs, fs = append(bs, b), append(fs, f)
-				per = append(per, fmt.Sprintf("%.2f", f.OpsPerSec()/b.OpsPerSec()))
-			}
-			b, f := raftbench.Combine(bs), raftbench.Combine(fs)
-			fmt.Fprintf(w, "| %d B | %d | %.0f | %.0f | %.2f | %s | %v / %v | %v / %v |\n", size, writers, b.OpsPerSec(), f.OpsPerSec(), f.OpsPerSec()/b.OpsPerSec(),
-				strings.Join(per, " "), b.P50.Round(time.Microsecond), b.P99.Round(time.Microsecond), f.P50.Round(time.Microsecond), f.P99.Round(time.Microsecond))
+	if o.preload > 0 {
+		if err := bare.Preload(o.preload, 128); err != nil {
+			return "", err
+		}
+		if err := site.Preload("preload", o.preload, 128); err != nil {
+			return "", err
 		}
 	}
-	return nil
+	var bs, fs []raftbench.Result
+	var per []string
+	for r := range o.rounds {
+		b, err := bare.Run(writers, size, o.duration)
+		if err != nil {
+			return "", err
+		}
+		f, err := site.Run(fmt.Sprintf("bench-%d", r), writers, size, o.duration)
+		if err != nil {
+			return "", err
+		}
+		bs, fs = append(bs, b), append(fs, f)
+		per = append(per, fmt.Sprintf("%.2f", f.OpsPerSec()/b.OpsPerSec()))
+	}
+	b, f := raftbench.Combine(bs), raftbench.Combine(fs)
+	return fmt.Sprintf("| %d B | %d | %.0f | %.0f | %.2f | %s | %v / %v | %v / %v |", size, writers, b.OpsPerSec(), f.OpsPerSec(), f.OpsPerSec()/b.OpsPerSec(),
+		strings.Join(per, " "), b.P50.Round(time.Microsecond), b.P99.Round(time.Microsecond), f.P50.Round(time.Microsecond), f.P99.Round(time.Microsecond)), nil
 }
 
 // intList parses "1,16,64".

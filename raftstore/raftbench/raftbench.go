@@ -195,6 +195,33 @@ func (b *BareRaft) Run(writers, size int, d time.Duration) (Result, error) {
 	return drive("bare-raft", writers, size, d, func(_, _ int) error { return l.Apply(payload, 0).Error() })
 }
 
+// Preload applies n size-byte commands, from 64 writers.
+func (b *BareRaft) Preload(n, size int) error {
+	l, err := b.leader(30 * time.Second)
+	if err != nil {
+		return err
+	}
+	payload := make([]byte, size)
+	return fill(n, func(_, _ int) error { return l.Apply(payload, 0).Error() })
+}
+
+// fill runs op n times in all, from 64 goroutines, and returns the first
+// error.
+func fill(n int, op func(w, i int) error) error {
+	const writers = 64
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < n && errs[w] == nil; i += writers {
+				errs[w] = op(w, i)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // Close stops the baseline cluster.
 func (b *BareRaft) Close() error {
 	var errs []error
@@ -292,6 +319,23 @@ func (f *Ferry) Run(bucket string, writers, size int, d time.Duration) (Result, 
 	return drive("ferry", writers, size, d, func(w, i int) error {
 		_, err := l.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_OBJECT_PUT, Body: &journalpb.Event_ObjectPut{ObjectPut: &journalpb.ObjectPut{
 			Bucket: bucket, Key: fmt.Sprintf("w%d/%d", w, i), Size: int64(size), InlineData: payload,
+		}}})
+		return err
+	})
+}
+
+// Preload proposes n size-byte inline object puts into bucket, from 64
+// writers.
+func (f *Ferry) Preload(bucket string, n, size int) error {
+	l := f.Leader()
+	ctx := context.Background()
+	if err := l.CreateBucket(ctx, bucket, "bench"); err != nil {
+		return err
+	}
+	payload := make([]byte, size)
+	return fill(n, func(_, i int) error {
+		_, err := l.Propose(ctx, &journalpb.Event{Kind: journalpb.Kind_OBJECT_PUT, Body: &journalpb.Event_ObjectPut{ObjectPut: &journalpb.ObjectPut{
+			Bucket: bucket, Key: fmt.Sprintf("p%d", i), Size: int64(size), InlineData: payload,
 		}}})
 		return err
 	})

@@ -94,6 +94,9 @@ func New(t testing.TB, opts Options) *Cluster {
 // it has started).
 func (c *Cluster) Config(i int) raftstore.Config { return c.cfgs[i] }
 
+// Reconfigure changes node i's configuration for its next Start.
+func (c *Cluster) Reconfigure(i int, fn func(*raftstore.Config)) { fn(&c.cfgs[i]) }
+
 // Start starts node i (again), on the addresses it had before.
 func (c *Cluster) Start(i int) {
 	c.t.Helper()
