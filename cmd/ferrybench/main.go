@@ -39,7 +39,7 @@ import (
 func main() {
 	only := flag.String("only", "propose,ec,memory", "comma-separated sections to run")
 	duration := flag.Duration("duration", 5*time.Second, "measurement time per propose configuration and round")
-	rounds := flag.Int("rounds", 3, "propose: rounds per configuration (bare raft and ferry alternate)")
+	rounds := flag.Int("rounds", 3, "propose: rounds per configuration (bare raft and ferry alternate); ec: rounds of every row in turn")
 	sizes := flag.String("sizes", "128,4096", "propose: event payload sizes in bytes")
 	writers := flag.String("writers", "1,16,64", "propose: concurrent writer counts")
 	preload := flag.Int("preload", 0, "propose: 128-byte entries written to each fresh cluster before it is measured (a loaded site)")
@@ -99,7 +99,7 @@ func main() {
 		}
 	}
 	run("propose", func(w io.Writer) error { return benchPropose(w, po) })
-	run("ec", benchEC)
+	run("ec", func(w io.Writer) error { return benchEC(w, *rounds) })
 	run("memory", func(w io.Writer) error { return benchMemory(w, *ferryd, *objects) })
 	if *out != "" {
 		if err := os.WriteFile(*out, report.Bytes(), 0o644); err != nil {
@@ -223,70 +223,60 @@ func intList(s string) ([]int, error) {
 	return out, nil
 }
 
-// memTransport routes shard I/O of several in-memory "nodes" in-process,
-// so the EC figures exclude disk and network time.
-func benchEC(w io.Writer) error {
+// benchEC compares the store's write and rebuild paths with a raw
+// reedsolomon encode of the same 4 MiB objects, disk and network time
+// excluded (shards go to an in-process transport that drops or keeps
+// them). Every measurement runs in each of rounds rounds, in turn, so
+// that the machine's drift (the raw encode's speed moves by half between
+// runs with the heap's state) lands on all of them; the figures are over
+// all rounds.
+func benchEC(w io.Writer, rounds int) error {
 	const size = 4 << 20
-	const rounds = 300
+	const iters = 100 // per measurement and round
 	data := make([]byte, size)
 	if _, err := rand.Read(data); err != nil {
 		return err
 	}
-	rate := func(d time.Duration) float64 { return float64(size*rounds) / d.Seconds() / (1 << 20) }
-	// Raw reedsolomon 4+2 encode of the same bytes.
 	enc, err := reedsolomon.New(4, 2)
 	if err != nil {
 		return err
 	}
-	// encodeRate times rounds of Split + Encode of what input returns.
-	encodeRate := func(input func() ([]byte, error)) (float64, error) {
-		t0 := time.Now()
-		for range rounds {
+	// encode times Split + Encode of what input returns.
+	encode := func(input func() ([]byte, error)) func() error {
+		return func() error {
 			in, err := input()
 			if err != nil {
-				return 0, err
+				return err
 			}
 			shards, err := enc.Split(in)
 			if err != nil {
-				return 0, err
+				return err
 			}
-			if err := enc.Encode(shards); err != nil {
-				return 0, err
-			}
+			return enc.Encode(shards)
 		}
-		return rate(time.Since(t0)), nil
-	}
-	raw, err := encodeRate(func() ([]byte, error) { return data, nil })
-	if err != nil {
-		return err
 	}
 	// The same encode of a body that arrives as a stream, as the store's
 	// does: it must first be read into the encoder's buffer (Split of a
 	// slice that is already in memory shares it, copying nothing).
 	body := make([]byte, size)
-	rawStream, err := encodeRate(func() ([]byte, error) {
+	streamed := func() ([]byte, error) {
 		_, err := io.ReadFull(bytes.NewReader(data), body)
 		return body, err
-	})
-	if err != nil {
-		return err
 	}
-
 	// The hashing a store write cannot skip: the keyed id of each of the
 	// four 1 MiB data shards, one goroutine each, as the store runs them.
 	scheme, err := ecstore.NewIDScheme(bytes.Repeat([]byte{0x42}, ecstore.IDKeySize))
 	if err != nil {
 		return err
 	}
-	t0 := time.Now()
-	for range rounds {
+	hashIDs := func() error {
 		var wg sync.WaitGroup
 		for i := range 4 {
 			wg.Go(func() { scheme.Of(data[i*size/4 : (i+1)*size/4]) })
 		}
 		wg.Wait()
+		return nil
 	}
-	hashOnly := rate(time.Since(t0))
 
 	var pool ecstore.PoolSpec
 	pool.Name, pool.Profile = "bench", ecstore.Profile{K: 4, M: 2}
@@ -296,61 +286,95 @@ func benchEC(w io.Writer) error {
 		}
 	}
 	ctx := context.Background()
-	// writeRate measures Store.Write with disk time excluded: every shard
-	// goes to the transport, which keeps (mem) or drops it.
-	writeRate := func(p ecstore.PoolSpec, tr ecstore.Transport) (float64, *journalpb.Manifest, error) {
+	keyedPool := pool
+	keyedPool.IDKey = bytes.Repeat([]byte{0x42}, ecstore.IDKeySize) // every new pool
+	mem := &memTransport{shards: map[ecstore.Location]map[ecstore.ShardID][]byte{}, down: map[ecstore.Location]bool{}}
+	// write measures Store.Write: every shard goes to the transport, which
+	// keeps (mem) or drops it.
+	write := func(p ecstore.PoolSpec, tr ecstore.Transport, last **journalpb.Manifest) (func() error, error) {
 		store, err := ecstore.New(ecstore.Config{Transport: tr, StripeSize: size})
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
-		var m *journalpb.Manifest
-		t0 := time.Now()
-		for i := range rounds {
-			data[0], data[1] = byte(i), byte(i>>8) // a new object each round
-			if m, _, err = store.Write(ctx, p, []byte(fmt.Sprint(i)), bytes.NewReader(data)); err != nil {
-				return 0, nil, err
+		i := 0
+		return func() error {
+			i++
+			data[0], data[1], data[2] = byte(i), byte(i>>8), byte(i>>16) // a new object each time
+			m, _, err := store.Write(ctx, p, []byte(fmt.Sprint(i)), bytes.NewReader(data))
+			if last != nil {
+				*last = m
 			}
-		}
-		return rate(time.Since(t0)), m, nil
+			return err
+		}, nil
 	}
-	sha, _, err := writeRate(pool, discardTransport{}) // pools created before keyed ids
+	shaW, err := write(pool, discardTransport{}, nil) // pools created before keyed ids
 	if err != nil {
 		return err
 	}
-	pool.IDKey = bytes.Repeat([]byte{0x42}, ecstore.IDKeySize) // every new pool
-	keyed, _, err := writeRate(pool, discardTransport{})
+	keyedW, err := write(keyedPool, discardTransport{}, nil)
 	if err != nil {
 		return err
 	}
-	mem := &memTransport{shards: map[ecstore.Location]map[ecstore.ShardID][]byte{}, down: map[ecstore.Location]bool{}}
-	kept, m, err := writeRate(pool, mem)
+	keep := &memTransport{shards: map[ecstore.Location]map[ecstore.ShardID][]byte{}}
+	keptW, err := write(keyedPool, keep, nil)
 	if err != nil {
 		return err
 	}
-	// Rebuild: read the last object with two data shards' disks down.
-	store, err := ecstore.New(ecstore.Config{Transport: mem, StripeSize: size})
+	var rebuildObj *journalpb.Manifest
+	setup, err := write(keyedPool, mem, &rebuildObj)
 	if err != nil {
 		return err
 	}
-	for _, l := range m.GetLocations()[:2] {
+	if err := setup(); err != nil {
+		return err
+	}
+	// Rebuild: read the object with two data shards' disks down.
+	reader, err := ecstore.New(ecstore.Config{Transport: mem, StripeSize: size})
+	if err != nil {
+		return err
+	}
+	for _, l := range rebuildObj.GetLocations()[:2] {
 		mem.down[ecstore.Location{Node: l.GetNode(), Disk: l.GetDisk()}] = true
 	}
-	t0 = time.Now()
+	rebuild := func() error { return reader.Read(ctx, rebuildObj, 0, size, io.Discard) }
+
+	rows := []struct {
+		name string
+		op   func() error
+		took time.Duration
+	}{
+		{name: "raw reedsolomon encode (Split + Encode of an in-memory slice)", op: encode(func() ([]byte, error) { return data, nil })},
+		{name: "raw encode of a streamed body (ReadFull into a buffer, Split, Encode)", op: encode(streamed)},
+		{name: "keyed HighwayHash-256 of the 4 data shards alone (in parallel): the ids a write must hash", op: hashIDs},
+		{name: "store write, keyed ids (data hashed, parity ids derived; new pools), shards dropped", op: keyedW},
+		{name: "store write, keyed ids, shards copied into memory", op: func() error {
+			keep.mu.Lock()
+			clear(keep.shards) // hold one object, not all of them
+			keep.mu.Unlock()
+			return keptW()
+		}},
+		{name: "store write, SHA-256 ids of all six shards (pools without an id key), shards dropped", op: shaW},
+		{name: "store read with 2 data shards missing (rebuild)", op: rebuild},
+	}
 	for range rounds {
-		if err := store.Read(ctx, m, 0, size, io.Discard); err != nil {
-			return err
+		for i := range rows {
+			t0 := time.Now()
+			for range iters {
+				if err := rows[i].op(); err != nil {
+					return fmt.Errorf("%s: %w", rows[i].name, err)
+				}
+			}
+			rows[i].took += time.Since(t0)
 		}
 	}
-	rebuild := rate(time.Since(t0))
+	rate := func(d time.Duration) float64 { return float64(size*iters*rounds) / d.Seconds() / (1 << 20) }
+	raw := rate(rows[0].took)
+	fmt.Fprintf(w, "%d rounds of %d objects per row, rows in turn\n\n", rounds, iters)
 	fmt.Fprintln(w, "| 4 MiB objects, 4+2, disk time excluded | MiB/s | vs raw encode |")
 	fmt.Fprintln(w, "|---|---|---|")
-	fmt.Fprintf(w, "| raw reedsolomon encode (Split + Encode of an in-memory slice) | %.0f | 1.00 |\n", raw)
-	fmt.Fprintf(w, "| raw encode of a streamed body (ReadFull into a buffer, Split, Encode) | %.0f | %.2f |\n", rawStream, rawStream/raw)
-	fmt.Fprintf(w, "| keyed HighwayHash-256 of the 4 data shards alone (in parallel): the ids a write must hash | %.0f | %.2f |\n", hashOnly, hashOnly/raw)
-	fmt.Fprintf(w, "| store write, keyed ids (data hashed, parity ids derived; new pools), shards dropped | %.0f | %.2f |\n", keyed, keyed/raw)
-	fmt.Fprintf(w, "| store write, keyed ids, shards copied into memory | %.0f | %.2f |\n", kept, kept/raw)
-	fmt.Fprintf(w, "| store write, SHA-256 ids of all six shards (pools without an id key), shards dropped | %.0f | %.2f |\n", sha, sha/raw)
-	fmt.Fprintf(w, "| store read with 2 data shards missing (rebuild) | %.0f | %.2f |\n", rebuild, rebuild/raw)
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %.0f | %.2f |\n", r.name, rate(r.took), rate(r.took)/raw)
+	}
 	return nil
 }
 
