@@ -77,7 +77,9 @@ type Config struct {
 	JournalRetention time.Duration
 	// MappedTrimInterval is how often the node releases the resident pages
 	// of the raft log's memory mapping (they stay in the page cache), so
-	// that its RSS does not grow with the log; 0 disables. Default: 10s.
+	// that its RSS does not grow with the log; 0 disables. Default: 2s (at
+	// 3,400 puts/s a 10 s interval let 70 MiB of them build up; a trim is
+	// one madvise and costs the next reads minor faults only).
 	MappedTrimInterval time.Duration
 	// IndexCacheBytes is the metadata index's block cache; with
 	// IndexMemTableBytes (its write buffer, two of which may exist at once)
@@ -129,7 +131,7 @@ func DefaultConfig() Config {
 		GCInterval:         10 * time.Minute,
 		GCGrace:            time.Hour,
 		JournalRetention:   24 * time.Hour,
-		MappedTrimInterval: 10 * time.Second,
+		MappedTrimInterval: 2 * time.Second,
 		IndexCacheBytes:    32 << 20,
 		IndexMemTableBytes: 8 << 20,
 		FS:                 vfs.Default,

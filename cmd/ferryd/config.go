@@ -65,7 +65,7 @@ type fileConfig struct {
 	// JournalRetention: the journal's point-in-time window. Default: 24h.
 	JournalRetention *time.Duration `yaml:"journal_retention"`
 	// MappedTrimInterval: how often resident pages of the raft log's memory
-	// mapping are released (they stay in the page cache); 0 disables. Default: 10s.
+	// mapping are released (they stay in the page cache); 0 disables. Default: 2s.
 	MappedTrimInterval *time.Duration `yaml:"mapped_trim_interval"`
 	// IndexCacheBytes: block cache of the metadata index. Default: 33554432 (32 MiB).
 	IndexCacheBytes *int64 `yaml:"index_cache_bytes"`
