@@ -198,7 +198,14 @@ func Open(cfg Config) (n *Node, err error) {
 		rc.NoSnapshotRestoreOnStart = false
 	}
 	fsmAdapter := &raftFSM{f: n.fsm, log: log, stop: n.stop, status: &n.applyErr, onFatal: n.onFatal}
-	if n.raft, err = raft.NewRaft(rc, fsmAdapter, n.logStore, n.logStore, snaps, n.transport); err != nil {
+	// Recent entries are read back right after they are written: by the
+	// leader to replicate them, by followers to apply them. A cache of
+	// them saves a B+tree lookup and a msgpack decode per entry each time.
+	logs, err := raft.NewLogCache(RaftLogCacheEntries, n.logStore)
+	if err != nil {
+		return nil, fmt.Errorf("raftstore: %w", err)
+	}
+	if n.raft, err = raft.NewRaft(rc, fsmAdapter, logs, n.logStore, snaps, n.transport); err != nil {
 		return nil, fmt.Errorf("raftstore: start raft: %w", err)
 	}
 	closers = append(closers, func() error { return n.raft.Shutdown().Error() })
@@ -234,6 +241,11 @@ func Open(cfg Config) (n *Node, err error) {
 
 // maxMsgBytes bounds one gRPC message (a shard, a chunk, an event).
 const maxMsgBytes = 80 << 20
+
+// RaftLogCacheEntries is how many of the newest raft log entries a node
+// keeps in memory (hashicorp/raft's LogCache): a few batches, bounded by
+// entries of at most inline_bytes plus a manifest.
+const RaftLogCacheEntries = 256
 
 // APIAddr is the address of the node API.
 func (n *Node) APIAddr() string { return n.apiAddr }

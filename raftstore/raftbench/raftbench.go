@@ -159,7 +159,13 @@ func StartBareRaft(dir string) (*BareRaft, error) {
 		c := raft.DefaultConfig()
 		c.LocalID = servers[i].ID
 		tuneRaft(c)
-		r, err := raft.NewRaft(c, noopFSM{}, store, store, snaps, transports[i])
+		// The same log cache as a ferry node's: the setups differ only in
+		// the state machine.
+		logs, err := raft.NewLogCache(raftstore.RaftLogCacheEntries, store)
+		if err != nil {
+			return nil, errors.Join(err, b.Close())
+		}
+		r, err := raft.NewRaft(c, noopFSM{}, logs, store, snaps, transports[i])
 		if err != nil {
 			return nil, errors.Join(err, b.Close())
 		}
