@@ -23,6 +23,9 @@ type raftFSM struct {
 	status *applyStatus
 	// onFatal is told of an error that must stop the node.
 	onFatal func(error)
+	// snapshotReleased, when set, is told each time raft is done with a
+	// snapshot, which it releases after compacting its log.
+	snapshotReleased func()
 }
 
 var (
@@ -108,7 +111,7 @@ func (a *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raftstore: snapshot: %w", err)
 	}
-	return &indexSnapshot{tx: tx}, nil
+	return &indexSnapshot{tx: tx, released: a.snapshotReleased}, nil
 }
 
 func (a *raftFSM) Restore(rc io.ReadCloser) error {
@@ -117,7 +120,8 @@ func (a *raftFSM) Restore(rc io.ReadCloser) error {
 }
 
 type indexSnapshot struct {
-	tx *kvTx
+	tx       *kvTx
+	released func()
 }
 
 // Persist streams the index from disk into the sink; the state is never
@@ -129,4 +133,9 @@ func (s *indexSnapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
-func (s *indexSnapshot) Release() { _ = s.tx.Rollback() }
+func (s *indexSnapshot) Release() {
+	_ = s.tx.Rollback()
+	if s.released != nil {
+		s.released()
+	}
+}

@@ -639,3 +639,25 @@ func TestFailedJournalSyncStopsTheNode(t *testing.T) {
 		t.Fatal("an entry was applied after the journal lost events")
 	}
 }
+
+// TestSnapshotReleaseAsksForATrim: raft releases a snapshot after it has
+// compacted its log, which walked the pages of every dropped entry; the
+// node is told then, to trim the log's mapping at once.
+func TestSnapshotReleaseAsksForATrim(t *testing.T) {
+	f := newTestFSM(t, vfs.NewMem())
+	f.apply(t, bucketCreate("alpha"))
+	released := 0
+	a := &raftFSM{f: f.fsm, log: discardLogger(), stop: make(chan struct{}), status: &applyStatus{}, onFatal: func(error) {},
+		snapshotReleased: func() { released++ }}
+	snap, err := a.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if released != 0 {
+		t.Fatal("told of a release before raft released the snapshot")
+	}
+	snap.Release()
+	if released != 1 {
+		t.Fatalf("told %d times after one release, want 1", released)
+	}
+}

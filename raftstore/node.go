@@ -32,12 +32,15 @@ import (
 // machine writes the site's journal and metadata index, the node's shard
 // disks, and the gRPC node API.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	fsm   *fsm
-	disks *ecstore.Disks
-	store *ecstore.Store
-	clock *hlc.Clock
+	cfg Config
+	log *slog.Logger
+	fsm *fsm
+	// trimNow asks the maintain loop for a trim of the raft log's mapping
+	// (after a snapshot compacted the log).
+	trimNow chan struct{}
+	disks   *ecstore.Disks
+	store   *ecstore.Store
+	clock   *hlc.Clock
 	// writeSlots and readSlots hold one token per erasure-coded payload
 	// being written or read (Config.MaxStreams).
 	writeSlots, readSlots chan struct{}
@@ -197,7 +200,17 @@ func Open(cfg Config) (n *Node, err error) {
 		log.Warn("index is behind the newest snapshot; restoring it from the snapshot", "applied", m.Applied, "snapshot", metas[0].Index)
 		rc.NoSnapshotRestoreOnStart = false
 	}
-	fsmAdapter := &raftFSM{f: n.fsm, log: log, stop: n.stop, status: &n.applyErr, onFatal: n.onFatal}
+	n.trimNow = make(chan struct{}, 1)
+	fsmAdapter := &raftFSM{f: n.fsm, log: log, stop: n.stop, status: &n.applyErr, onFatal: n.onFatal,
+		// Compacting the log after a snapshot walks every page of the
+		// entries it drops (100 MiB at 3,400 puts/s and the default
+		// interval): trim them now, not at the next tick.
+		snapshotReleased: func() {
+			select {
+			case n.trimNow <- struct{}{}:
+			default:
+			}
+		}}
 	// Recent entries are read back right after they are written: by the
 	// leader to replicate them, by followers to apply them. A cache of
 	// them saves a B+tree lookup and a msgpack decode per entry each time.
@@ -241,6 +254,16 @@ func Open(cfg Config) (n *Node, err error) {
 
 // maxMsgBytes bounds one gRPC message (a shard, a chunk, an event).
 const maxMsgBytes = 80 << 20
+
+// trimRaftLog releases the resident pages of the raft log's mapping:
+// raft-boltdb reads the log through a shared mmap, and the pages it
+// touched would count as this process's memory (they stay in the page
+// cache; see internal/mmaptrim).
+func (n *Node) trimRaftLog() {
+	if _, err := mmaptrim.Trim(filepath.Join(n.cfg.DataDir, "raft", "raft.db")); err != nil {
+		n.log.Warn("trim raft log mapping", "err", err)
+	}
+}
 
 // RaftLogCacheEntries is how many of the newest raft log entries a node
 // keeps in memory (hashicorp/raft's LogCache): a few batches, bounded by
@@ -641,10 +664,11 @@ func (n *Node) maintain() {
 		gcC = t.C
 	}
 	var trimC <-chan time.Time
+	var trimNow <-chan struct{}
 	if n.cfg.MappedTrimInterval > 0 {
 		t := time.NewTicker(n.cfg.MappedTrimInterval)
 		defer t.Stop()
-		trimC = t.C
+		trimC, trimNow = t.C, n.trimNow
 	}
 	for {
 		select {
@@ -659,12 +683,9 @@ func (n *Node) maintain() {
 				n.log.Info("scrub done", "checked", rep.Checked, "corrupt", rep.Corrupt, "missing", rep.Missing, "repaired", rep.Repaired, "unrepairable", rep.Unrepairable)
 			}
 		case <-trimC:
-			// raft-boltdb reads the raft log through a shared mmap; release
-			// the pages it touched so they stop counting as this process's
-			// memory (they stay in the page cache; see internal/mmaptrim).
-			if _, err := mmaptrim.Trim(filepath.Join(n.cfg.DataDir, "raft", "raft.db")); err != nil {
-				n.log.Warn("trim raft log mapping", "err", err)
-			}
+			n.trimRaftLog()
+		case <-trimNow:
+			n.trimRaftLog()
 		case <-gcC:
 			if removed, err := n.CollectGarbage(n.ctx); err != nil {
 				n.log.Error("shard gc failed", "err", err)
