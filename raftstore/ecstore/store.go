@@ -195,9 +195,48 @@ func (s *Store) Write(ctx context.Context, pool PoolSpec, placementKey []byte, r
 	return m, size, nil
 }
 
+// stripeJob is one stripe read into buf, on its way to the writer. While
+// the reader fills the next data shard, the shards it has filled are
+// already being hashed: ids[:hashed], by goroutines hashing tracks. The
+// job owns them: whoever holds it waits on hashing before buf is reused.
 type stripeJob struct {
-	buf *[]byte
-	n   int
+	buf     *[]byte
+	n       int
+	ss      int // the shard size ids[:hashed] were hashed under
+	ids     []ShardID
+	hashed  int
+	hashing *sync.WaitGroup
+}
+
+// readStripe reads up to stripeSize bytes of r into buf, laid out as the
+// data shards of a full stripe, and starts hashing each data shard once it
+// is whole, so the hashing overlaps the rest of the read. A stripe that
+// comes up short keeps those ids only if its shard size is a full
+// stripe's (writeStripe checks). It returns io.ReadFull's error for the
+// stripe as a whole: io.EOF when nothing was read, io.ErrUnexpectedEOF
+// when less than stripeSize was.
+func readStripe(r io.Reader, buf []byte, codec *Codec, scheme IDScheme, stripeSize int) (stripeJob, error) {
+	k, ss := codec.p.K, codec.ShardSize(stripeSize)
+	j := stripeJob{ss: ss, ids: make([]ShardID, codec.p.N()), hashing: new(sync.WaitGroup)}
+	for i := range k {
+		lo, hi := i*ss, min((i+1)*ss, stripeSize)
+		got, err := io.ReadFull(r, buf[lo:hi])
+		j.n += got
+		if err == io.EOF && j.n > 0 {
+			err = io.ErrUnexpectedEOF // the end came after shard 0
+		}
+		if err != nil {
+			return j, err
+		}
+		if hi-lo == ss { // no padding: these bytes are final
+			j.hashed++
+			j.hashing.Go(func() { j.ids[i] = scheme.Of(buf[lo:hi]) })
+		}
+		if hi == stripeSize {
+			break
+		}
+	}
+	return j, nil
 }
 
 func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reader) (*journalpb.Manifest, int64, error) {
@@ -255,7 +294,7 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	wg.Go(func() {
 		for j := range jobs {
 			if writeErr == nil {
-				st, err := s.writeStripe(ctx, codec, scheme, locs, (*j.buf)[:cap(*j.buf)], j.n, len(m.Stripes))
+				st, err := s.writeStripe(ctx, codec, scheme, locs, (*j.buf)[:cap(*j.buf)], j, len(m.Stripes))
 				if err != nil {
 					writeErr = err
 					cancel(err)
@@ -263,6 +302,7 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 					m.Stripes = append(m.Stripes, st)
 				}
 			}
+			j.hashing.Wait()
 			free <- j.buf
 		}
 	})
@@ -285,14 +325,16 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 					return context.Cause(ctx)
 				}
 			}
-			n, err := io.ReadFull(r, (*buf)[:stripeSize])
-			size += int64(n)
-			if n == 0 {
+			j, err := readStripe(r, (*buf)[:cap(*buf)], codec, scheme, stripeSize)
+			j.buf = buf
+			size += int64(j.n)
+			if j.n == 0 {
 				free <- buf
 			} else {
 				select {
-				case jobs <- stripeJob{buf: buf, n: n}:
+				case jobs <- j:
 				case <-ctx.Done():
+					j.hashing.Wait()
 					free <- buf
 					return context.Cause(ctx)
 				}
@@ -316,20 +358,27 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	return m, size, nil
 }
 
-// writeStripe encodes the stripe of n bytes at the start of buf and writes
-// its k+m shards in parallel. The data shards are hashed, one goroutine
-// each, while the parity is encoded; parity ids are derived from the data
-// ids when the scheme has a key, else hashed too. All the goroutines are
-// joined before it returns.
-func (s *Store) writeStripe(ctx context.Context, codec *Codec, scheme IDScheme, locs []Location, buf []byte, n, index int) (*journalpb.Stripe, error) {
+// writeStripe encodes the stripe j.buf holds, at the start of buf, and
+// writes its k+m shards in parallel. The data shards readStripe did not
+// start hashing are hashed, one goroutine each, while the parity is
+// encoded; parity ids are derived from the data ids when the scheme has a
+// key, else hashed too. All the goroutines are joined before it returns.
+func (s *Store) writeStripe(ctx context.Context, codec *Codec, scheme IDScheme, locs []Location, buf []byte, j stripeJob, index int) (*journalpb.Stripe, error) {
+	n := j.n
 	k, nShards, ss := codec.p.K, codec.p.N(), codec.ShardSize(n)
-	if n <= 0 || len(buf) < nShards*ss {
+	if n <= 0 || len(buf) < nShards*ss || len(j.ids) != nShards {
+		j.hashing.Wait()
 		return nil, fmt.Errorf("%w: stripe of %d bytes in a %d-byte buffer", ErrInvalid, n, len(buf))
 	}
+	hashes, ids, from := j.hashing, j.ids, j.hashed
+	if from > 0 && ss != j.ss {
+		// A short stripe laid out differently from a full one: the early
+		// hashes covered the wrong bytes.
+		hashes.Wait()
+		from = 0
+	}
 	clear(buf[n : k*ss]) // padding of the last data shard, before it is hashed
-	ids := make([]ShardID, nShards)
-	var hashes sync.WaitGroup
-	for i := range k {
+	for i := from; i < k; i++ {
 		hashes.Go(func() { ids[i] = scheme.Of(buf[i*ss : (i+1)*ss]) })
 	}
 	shards, err := codec.encodeInPlace(buf, n)

@@ -142,11 +142,21 @@ func read(st *ecstore.Store, m *journalpb.Manifest, off, n int64) ([]byte, error
 }
 
 func TestStoreRoundTrip(t *testing.T) {
+	for _, stripe := range []int{1000, 1002} { // 1002: not a multiple of k, the last data shard is padded
+		t.Run(fmt.Sprint(stripe), func(t *testing.T) { testStoreRoundTrip(t, stripe) })
+	}
+}
+
+func testStoreRoundTrip(t *testing.T, stripe int) {
 	rng := rand.New(rand.NewPCG(uint64(ecstore.Seed(t)), 3))
-	const stripe = 1000 // not a multiple of k: the last data shard is padded
 	s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), stripe)
 	w, r := s.store(t, "n1"), s.store(t, "n2")
-	for _, size := range []int{0, 1, 3, 4, 5, stripe - 1, stripe, stripe + 1, 2*stripe - 1, 2 * stripe, 2*stripe + 1, 5*stripe + 17} {
+	sizes := []int{0, 1, 3, 4, 5, stripe - 1, stripe, stripe + 1, 2*stripe - 1, 2 * stripe, 2*stripe + 1, 5*stripe + 17}
+	// Short last stripes after one or more whole data shards were read (and
+	// hashed early) under a full stripe's layout: the same shard size, or
+	// a smaller one, which the early hashes must not survive.
+	sizes = append(sizes, stripe+250, stripe+251, stripe+600, stripe+753, 2*stripe-3)
+	for _, size := range sizes {
 		data := randBytes(rng, size)
 		m := write(t, w, s.pool, fmt.Sprint("obj", size), data)
 		if want := (size + stripe - 1) / stripe; len(m.GetStripes()) != want {
