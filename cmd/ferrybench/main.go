@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/reedsolomon"
@@ -233,18 +235,24 @@ func intList(s string) ([]int, error) {
 func benchEC(w io.Writer, rounds int) error {
 	const size = 4 << 20
 	const iters = 100 // per measurement and round
-	data := make([]byte, size)
-	if _, err := rand.Read(data); err != nil {
-		return err
+	const conc = 4    // writers of the concurrent rows
+	// Every worker has its own object, so writes can mark theirs as new.
+	datas := make([][]byte, conc)
+	for i := range datas {
+		datas[i] = make([]byte, size)
+		if _, err := rand.Read(datas[i]); err != nil {
+			return err
+		}
 	}
+	data := datas[0]
 	enc, err := reedsolomon.New(4, 2)
 	if err != nil {
 		return err
 	}
 	// encode times Split + Encode of what input returns.
-	encode := func(input func() ([]byte, error)) func() error {
-		return func() error {
-			in, err := input()
+	encode := func(input func(worker int) ([]byte, error)) func(int) error {
+		return func(worker int) error {
+			in, err := input(worker)
 			if err != nil {
 				return err
 			}
@@ -255,11 +263,12 @@ func benchEC(w io.Writer, rounds int) error {
 			return enc.Encode(shards)
 		}
 	}
+	inMemory := func(worker int) ([]byte, error) { return datas[worker], nil }
 	// The same encode of a body that arrives as a stream, as the store's
 	// does: it must first be read into the encoder's buffer (Split of a
 	// slice that is already in memory shares it, copying nothing).
 	body := make([]byte, size)
-	streamed := func() ([]byte, error) {
+	streamed := func(int) ([]byte, error) {
 		_, err := io.ReadFull(bytes.NewReader(data), body)
 		return body, err
 	}
@@ -269,7 +278,7 @@ func benchEC(w io.Writer, rounds int) error {
 	if err != nil {
 		return err
 	}
-	hashIDs := func() error {
+	hashIDs := func(int) error {
 		var wg sync.WaitGroup
 		for i := range 4 {
 			wg.Go(func() { scheme.Of(data[i*size/4 : (i+1)*size/4]) })
@@ -290,17 +299,19 @@ func benchEC(w io.Writer, rounds int) error {
 	keyedPool.IDKey = bytes.Repeat([]byte{0x42}, ecstore.IDKeySize) // every new pool
 	mem := &memTransport{shards: map[ecstore.Location]map[ecstore.ShardID][]byte{}, down: map[ecstore.Location]bool{}}
 	// write measures Store.Write: every shard goes to the transport, which
-	// keeps (mem) or drops it.
-	write := func(p ecstore.PoolSpec, tr ecstore.Transport, last **journalpb.Manifest) (func() error, error) {
+	// keeps (mem) or drops it. Each worker writes its own object, changed
+	// each time so no write repeats an earlier one.
+	write := func(p ecstore.PoolSpec, tr ecstore.Transport, last **journalpb.Manifest) (func(int) error, error) {
 		store, err := ecstore.New(ecstore.Config{Transport: tr, StripeSize: size})
 		if err != nil {
 			return nil, err
 		}
-		i := 0
-		return func() error {
-			i++
-			data[0], data[1], data[2] = byte(i), byte(i>>8), byte(i>>16) // a new object each time
-			m, _, err := store.Write(ctx, p, []byte(fmt.Sprint(i)), bytes.NewReader(data))
+		var seq atomic.Int64
+		return func(worker int) error {
+			i := seq.Add(1)
+			d := datas[worker]
+			d[0], d[1], d[2] = byte(i), byte(i>>8), byte(i>>16)
+			m, _, err := store.Write(ctx, p, []byte(fmt.Sprint(i)), bytes.NewReader(d))
 			if last != nil {
 				*last = m
 			}
@@ -325,7 +336,7 @@ func benchEC(w io.Writer, rounds int) error {
 	if err != nil {
 		return err
 	}
-	if err := setup(); err != nil {
+	if err := setup(0); err != nil {
 		return err
 	}
 	// Rebuild: read the object with two data shards' disks down.
@@ -336,44 +347,59 @@ func benchEC(w io.Writer, rounds int) error {
 	for _, l := range rebuildObj.GetLocations()[:2] {
 		mem.down[ecstore.Location{Node: l.GetNode(), Disk: l.GetDisk()}] = true
 	}
-	rebuild := func() error { return reader.Read(ctx, rebuildObj, 0, size, io.Discard) }
+	rebuild := func(int) error { return reader.Read(ctx, rebuildObj, 0, size, io.Discard) }
 
 	rows := []struct {
 		name string
-		op   func() error
+		conc int // workers running op at once
+		base int // the row this one is compared with
+		op   func(worker int) error
 		took time.Duration
 	}{
-		{name: "raw reedsolomon encode (Split + Encode of an in-memory slice)", op: encode(func() ([]byte, error) { return data, nil })},
-		{name: "raw encode of a streamed body (ReadFull into a buffer, Split, Encode)", op: encode(streamed)},
-		{name: "keyed HighwayHash-256 of the 4 data shards alone (in parallel): the ids a write must hash", op: hashIDs},
-		{name: "store write, keyed ids (data hashed, parity ids derived; new pools), shards dropped", op: keyedW},
-		{name: "store write, keyed ids, shards copied into memory", op: func() error {
+		{name: "raw reedsolomon encode (Split + Encode of an in-memory slice)", conc: 1, op: encode(inMemory)},
+		{name: "raw encode of a streamed body (ReadFull into a buffer, Split, Encode)", conc: 1, op: encode(streamed)},
+		{name: "keyed HighwayHash-256 of the 4 data shards alone (in parallel): the ids a write must hash", conc: 1, op: hashIDs},
+		{name: "store write, keyed ids (data hashed, parity ids derived; new pools), shards dropped", conc: 1, op: keyedW},
+		{name: "store write, keyed ids, shards copied into memory", conc: 1, op: func(int) error {
 			keep.mu.Lock()
 			clear(keep.shards) // hold one object, not all of them
 			keep.mu.Unlock()
-			return keptW()
+			return keptW(0)
 		}},
-		{name: "store write, SHA-256 ids of all six shards (pools without an id key), shards dropped", op: shaW},
-		{name: "store read with 2 data shards missing (rebuild)", op: rebuild},
+		{name: "store write, SHA-256 ids of all six shards (pools without an id key), shards dropped", conc: 1, op: shaW},
+		{name: "store read with 2 data shards missing (rebuild)", conc: 1, op: rebuild},
+		{name: "raw reedsolomon encode (Split + Encode of an in-memory slice)", conc: conc, op: encode(inMemory)},
+		{name: "store write, keyed ids, shards dropped", conc: conc, base: 7, op: keyedW},
+		{name: "store read with 2 data shards missing (rebuild)", conc: conc, base: 7, op: rebuild},
 	}
 	for range rounds {
 		for i := range rows {
+			r := &rows[i]
 			t0 := time.Now()
-			for range iters {
-				if err := rows[i].op(); err != nil {
-					return fmt.Errorf("%s: %w", rows[i].name, err)
-				}
+			errs := make([]error, r.conc)
+			var wg sync.WaitGroup
+			for worker := range r.conc {
+				wg.Go(func() {
+					for range iters / r.conc {
+						if errs[worker] = r.op(worker); errs[worker] != nil {
+							return
+						}
+					}
+				})
 			}
-			rows[i].took += time.Since(t0)
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			r.took += time.Since(t0)
 		}
 	}
 	rate := func(d time.Duration) float64 { return float64(size*iters*rounds) / d.Seconds() / (1 << 20) }
-	raw := rate(rows[0].took)
 	fmt.Fprintf(w, "%d rounds of %d objects per row, rows in turn\n\n", rounds, iters)
-	fmt.Fprintln(w, "| 4 MiB objects, 4+2, disk time excluded | MiB/s | vs raw encode |")
-	fmt.Fprintln(w, "|---|---|---|")
+	fmt.Fprintln(w, "| 4 MiB objects, 4+2, disk time excluded | at once | MiB/s | vs raw encode at as many at once |")
+	fmt.Fprintln(w, "|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %.0f | %.2f |\n", r.name, rate(r.took), rate(r.took)/raw)
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.2f |\n", r.name, r.conc, rate(r.took), rate(r.took)/rate(rows[r.base].took))
 	}
 	return nil
 }
