@@ -98,8 +98,10 @@
 // Write runs one writer goroutine for the call (encoding, hashing and
 // writing stripes in order while the caller's goroutine reads the next
 // stripe and computes the MD5) and, per stripe, one goroutine per data
-// shard hashing it while the parity is encoded, then one per shard for
-// its Put; Read, Scrub and repair fetch the shards of a stripe
+// shard hashing it, started as soon as the shard is read (the stripe job
+// owns them: whoever holds the job waits for them before its buffer is
+// reused), then one per shard for its Put; Read, Scrub and repair fetch
+// the shards of a stripe
 // with one goroutine per shard. Every one of them is joined before the
 // call that started it returns, also on error or cancellation; the tests
 // end with a check that none is left.
