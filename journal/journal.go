@@ -550,6 +550,18 @@ func (j *Journal) LastIndex() uint64 {
 	return j.mu.last
 }
 
+// SealedThrough returns the last index of the sealed segments: every
+// segment but the one being written, which holds the indexes after it.
+// Sealed segments are never written again; retention deletes them whole.
+func (j *Journal) SealedThrough() uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.mu.segs) == 0 {
+		return j.mu.last
+	}
+	return j.mu.segs[len(j.mu.segs)-1].first - 1
+}
+
 // Stats describes the journal.
 func (j *Journal) Stats() Stats {
 	j.mu.Lock()

@@ -404,6 +404,9 @@ func TestRetentionCursors(t *testing.T) {
 	if st := j.Stats(); st.Segments != 10 || st.FirstIndex != 1 {
 		t.Fatalf("Stats %+v, want 10 segments from 1", st)
 	}
+	if got := j.SealedThrough(); got != 9 {
+		t.Fatalf("SealedThrough %d, want 9 (index 10 is in the active segment)", got)
+	}
 	a.Ack(5)
 	if err := j.Compact(); err != nil {
 		t.Fatal(err)

@@ -39,10 +39,15 @@ type fsm struct {
 	// js syncs the current journal for the index (journalSync).
 	js *journalSync
 
+	mover payloadMover
+
 	mu struct {
 		sync.Mutex
 		jr  *journal.Journal
 		idx *index
+		// pin keeps the journal segments holding payloads not yet moved
+		// into the index (payloads.go).
+		pin *journal.Cursor
 		// appliedCh is closed and replaced whenever applied advances.
 		appliedCh chan struct{}
 		applied   uint64
@@ -109,6 +114,9 @@ func newFSM(jrCfg journal.Config, jr *journal.Journal, idx *index, js *journalSy
 		return nil, err
 	}
 	f.mu.applied = m.Applied
+	if err := f.pinLocked(); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -133,7 +141,7 @@ func (f *fsm) reopenJournal() error {
 	}
 	f.mu.jr = jr
 	f.js.set(jr)
-	return nil
+	return f.pinLocked()
 }
 
 func (f *fsm) index() *index {
@@ -613,6 +621,9 @@ func (f *fsm) restore(r io.Reader) error {
 			return fmt.Errorf("raftstore: restore: reset journal: %w", err)
 		}
 	}
+	if err := f.pinLocked(); err != nil {
+		return err
+	}
 	f.mu.applied = m.Applied
 	close(f.mu.appliedCh)
 	f.mu.appliedCh = make(chan struct{})
@@ -642,17 +653,45 @@ func (s *applyStatus) get() error {
 // stateHash returns the applied index and the SHA-256 of the snapshot
 // image at that index.
 func (f *fsm) stateHash() (uint64, [32]byte, error) {
-	tx, err := f.index().snapshotTx()
+	tx, jr, release, err := f.snapshotView()
 	if err != nil {
 		return 0, [32]byte{}, err
 	}
-	defer func() { _ = tx.Rollback() }()
+	defer release()
 	h := sha256.New()
-	if err := writeSnapshot(tx, h); err != nil {
+	if err := writeSnapshot(tx, jr, h); err != nil {
 		return 0, [32]byte{}, err
 	}
 	var sum [32]byte
 	h.Sum(sum[:0])
 	applied := u64(tx.Bucket(bktMeta).Get(keyApplied))
 	return applied, sum, tx.err
+}
+
+// snapshotView returns a read transaction over the index and the journal
+// holding the payloads the index has not moved yet (payloads.go), whose
+// segments stay until release: a cursor registered before the transaction
+// pins every segment a mark in it can name.
+func (f *fsm) snapshotView() (*kvTx, *journal.Journal, func(), error) {
+	f.mu.Lock()
+	jr, idx := f.mu.jr, f.mu.idx
+	f.mu.Unlock()
+	var pin *journal.Cursor
+	for attempt := 0; ; attempt++ {
+		c, err := jr.Subscribe(jr.FirstIndex())
+		if errors.Is(err, journal.ErrCompacted) && attempt < 10 {
+			continue // retention moved the first index meanwhile
+		}
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("raftstore: pin the journal for a snapshot: %w", err)
+		}
+		pin = c
+		break
+	}
+	tx, err := idx.snapshotTx()
+	if err != nil {
+		pin.Close()
+		return nil, nil, nil, err
+	}
+	return tx, jr, func() { _ = tx.Rollback(); pin.Close() }, nil
 }

@@ -107,11 +107,11 @@ func (a *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err := idx.sync(); err != nil {
 		return nil, fmt.Errorf("raftstore: snapshot: %w", err)
 	}
-	tx, err := idx.snapshotTx()
+	tx, jr, release, err := a.f.snapshotView()
 	if err != nil {
 		return nil, fmt.Errorf("raftstore: snapshot: %w", err)
 	}
-	return &indexSnapshot{tx: tx, released: a.snapshotReleased}, nil
+	return &indexSnapshot{tx: tx, jr: jr, release: release, released: a.snapshotReleased}, nil
 }
 
 func (a *raftFSM) Restore(rc io.ReadCloser) error {
@@ -120,21 +120,23 @@ func (a *raftFSM) Restore(rc io.ReadCloser) error {
 }
 
 type indexSnapshot struct {
-	tx       *kvTx
-	released func()
+	tx *kvTx
+	jr *journal.Journal
+	// release ends tx and the journal's pin; released is then called.
+	release, released func()
 }
 
 // Persist streams the index from disk into the sink; the state is never
 // held in memory whole.
 func (s *indexSnapshot) Persist(sink raft.SnapshotSink) error {
-	if err := writeSnapshot(s.tx, sink); err != nil {
+	if err := writeSnapshot(s.tx, s.jr, sink); err != nil {
 		return errors.Join(fmt.Errorf("raftstore: persist snapshot: %w", err), sink.Cancel())
 	}
 	return sink.Close()
 }
 
 func (s *indexSnapshot) Release() {
-	_ = s.tx.Rollback()
+	s.release()
 	if s.released != nil {
 		s.released()
 	}

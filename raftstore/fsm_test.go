@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -29,6 +30,13 @@ type testFSM struct {
 
 func newTestFSM(t *testing.T, fs vfs.FS) *testFSM {
 	t.Helper()
+	return newTestFSMJournal(t, fs, 0)
+}
+
+// newTestFSMJournal is newTestFSM with journal segments of segmentBytes
+// (0: the default) and no retention window.
+func newTestFSMJournal(t *testing.T, fs vfs.FS, segmentBytes int64) *testFSM {
+	t.Helper()
 	if fs == nil {
 		fs = vfs.NewMem()
 	}
@@ -36,11 +44,12 @@ func newTestFSM(t *testing.T, fs vfs.FS) *testFSM {
 	if err := fs.MkdirAll("/journal"); err != nil {
 		t.Fatal(err)
 	}
-	jr, err := journal.Open(journal.Config{Dir: "/journal", FS: fs})
+	cfg := journal.Config{Dir: "/journal", FS: fs, SegmentBytes: segmentBytes}
+	jr, err := journal.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := openFSM(journal.Config{Dir: "/journal", FS: fs}, jr, filepath.Join(dir, "index"), indexOptions{})
+	f, err := openFSM(cfg, jr, filepath.Join(dir, "index"), indexOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +184,14 @@ func everyKind() []*journalpb.Event {
 		mpPart("gamma", "m", testUploadID2, 1, "p4", 17),
 		{Kind: journalpb.Kind_MULTIPART_ABORT, Hlc: ts(18), Body: &journalpb.Event_MultipartAbort{MultipartAbort: &journalpb.MultipartAbort{Bucket: "gamma", Key: "m", UploadId: testUploadID2}}},
 		{Kind: journalpb.Kind_OBJECT_UPDATE, Hlc: ts(19), Body: &journalpb.Event_ObjectUpdate{ObjectUpdate: &journalpb.ObjectUpdate{Bucket: "gamma", Key: "m", SetTags: true, Tags: map[string]string{"k": "v"}}}},
+		// Payloads large enough to be kept out of their records
+		// (payloads.go): a version made noncurrent, a null version
+		// replaced (its payload released), tags set on a stripped record.
+		withHLC(inlinePut("gamma", "big", strings.Repeat("1", 3000)), 20),
+		withHLC(inlinePut("gamma", "big", strings.Repeat("2", 2000)), 21),
+		withHLC(inlinePut("alpha", "big", strings.Repeat("3", 1500)), 22),
+		withHLC(inlinePut("alpha", "big", strings.Repeat("4", payloadStripMin)), 23),
+		{Kind: journalpb.Kind_OBJECT_UPDATE, Hlc: ts(24), Body: &journalpb.Event_ObjectUpdate{ObjectUpdate: &journalpb.ObjectUpdate{Bucket: "alpha", Key: "big", SetTags: true, Tags: map[string]string{"k": "v"}}}},
 		{Kind: journalpb.Kind_USER_PUT, Hlc: ts(5), Body: &journalpb.Event_UserPut{UserPut: &journalpb.UserPut{User: "alice"}}},
 		{Kind: journalpb.Kind_KEY_PUT, Hlc: ts(5), Body: &journalpb.Event_KeyPut{KeyPut: &journalpb.KeyPut{User: "alice", AccessKey: "FKALICE00000000000001", Secret: "alice-secret-1"}}},
 		{Kind: journalpb.Kind_KEY_DELETE, Hlc: ts(5), Body: &journalpb.Event_KeyDelete{KeyDelete: &journalpb.KeyDelete{AccessKey: "FKALICE00000000000001"}}},
@@ -221,7 +238,7 @@ func TestApplyEachKind(t *testing.T) {
 		t.Fatalf("active pool %+v, %v", pool, err)
 	}
 	m, err := idx.meta()
-	if err != nil || m.Objects != 4 || m.Journal != uint64(len(everyKind())) {
+	if err != nil || m.Objects != 6 || m.Journal != uint64(len(everyKind())) {
 		t.Fatalf("meta %+v, %v", m, err)
 	}
 	// The versioned bucket: g's delete marker is current, over v2 and v1.
@@ -243,6 +260,23 @@ func TestApplyEachKind(t *testing.T) {
 		if ok, err := idx.shardReferenced("n0", "d0", shardIDFor(tag+"0")); err != nil || ok != want {
 			t.Fatalf("shard %s0 referenced = %v, %v; want %v", tag, ok, err, want)
 		}
+	}
+	// Large inline payloads are kept out of the records, and read back.
+	for _, c := range []struct{ bucket, key, version, want string }{
+		{"gamma", "big", "", strings.Repeat("2", 2000)},
+		{"alpha", "big", "", strings.Repeat("4", payloadStripMin)},
+	} {
+		rec, _, err := idx.getVersion(c.bucket, c.key, c.version)
+		if err != nil || !payloadStripped(rec.put()) {
+			t.Fatalf("%s/%s: record %v, %v; want its payload outside", c.bucket, c.key, rec, err)
+		}
+		got, err := f.readStrippedPayload(t.Context(), rec)
+		if err != nil || string(got) != c.want {
+			t.Fatalf("%s/%s: payload of %d bytes, %v", c.bucket, c.key, len(got), err)
+		}
+	}
+	if n := countKeys(t, idx, bktPayloadMarks); n != 3 {
+		t.Fatalf("%d payload marks, want 3 (the released one goes)", n)
 	}
 	if ups, _, err := idx.listUploads("gamma", "", "", "", 10); err != nil || len(ups) != 0 {
 		t.Fatalf("uploads left: %v, %v", ups, err)
@@ -344,13 +378,13 @@ func (f *fsm) AppliedForTest() uint64 { i, _ := f.appliedIndex(); return i }
 
 func snapshotBytes(t *testing.T, f *fsm) []byte {
 	t.Helper()
-	tx, err := f.index().snapshotTx()
+	tx, jr, release, err := f.snapshotView()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	defer release()
 	var buf bytes.Buffer
-	if err := writeSnapshot(tx, &buf); err != nil {
+	if err := writeSnapshot(tx, jr, &buf); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -72,6 +72,8 @@ type index struct {
 	cache *pebble.Cache
 	dir   string
 	opts  indexOptions
+	// pebbleOpts are the options the database was opened with.
+	pebbleOpts *pebble.Options
 
 	// use guards db against close: readers on any goroutine hold it shared
 	// for as long as they read (a snapshot transaction until Rollback);
@@ -140,7 +142,7 @@ func openIndex(dir string, o indexOptions) (*index, error) {
 		DisableWAL:                  true,
 	}
 	if o.BeforeNewFile != nil {
-		opts.FS = syncFS{FS: pebblevfs.Default, before: o.BeforeNewFile}
+		opts.FS = &syncFS{FS: pebblevfs.Default, before: o.BeforeNewFile}
 	}
 	opts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 		return pebble.ValueSeparationPolicy{
@@ -163,7 +165,10 @@ func openIndex(dir string, o indexOptions) (*index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: open index %s: %w", errIO, dir, err)
 	}
-	return &index{db: db, dir: dir, opts: o}, nil
+	// Pebble runs with opts and its defaults (Open fills in a copy).
+	opts = opts.Clone()
+	opts.EnsureDefaults()
+	return &index{db: db, dir: dir, opts: o, pebbleOpts: opts}, nil
 }
 
 // pebbleLogger sends Pebble's own messages to slog (nil: silent). Fatalf

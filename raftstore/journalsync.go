@@ -101,7 +101,7 @@ type syncFS struct {
 // it: Pebble retries a failed flush at once, in a loop, until one works.
 const syncFailedBackoff = 100 * time.Millisecond
 
-func (f syncFS) Create(name string, category pebblevfs.DiskWriteCategory) (pebblevfs.File, error) {
+func (f *syncFS) Create(name string, category pebblevfs.DiskWriteCategory) (pebblevfs.File, error) {
 	if err := f.before(); err != nil {
 		time.Sleep(syncFailedBackoff) // pacing Pebble's retries, not waiting for a condition
 		return nil, fmt.Errorf("raftstore: sync journal before index file %s: %w", name, err)

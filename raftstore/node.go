@@ -240,7 +240,8 @@ func Open(cfg Config) (n *Node, err error) {
 
 	n.grpc = grpc.NewServer(grpc.MaxRecvMsgSize(maxMsgBytes), grpc.MaxSendMsgSize(maxMsgBytes))
 	nodepb.RegisterNodeServer(n.grpc, &server{n: n})
-	n.wg.Add(2)
+	n.wg.Add(3)
+	go n.movePayloadsLoop()
 	go func() {
 		defer n.wg.Done()
 		if err := n.grpc.Serve(n.apiLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {

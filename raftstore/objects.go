@@ -208,15 +208,9 @@ func (n *Node) GetVersion(ctx context.Context, bucket, key, versionID string, of
 	if err := n.linearize(ctx); err != nil {
 		return err
 	}
-	rec, latest, err := n.fsm.index().getVersion(bucket, key, versionID)
+	rec, latest, inline, err := n.readVersion(ctx, bucket, key, versionID)
 	if err != nil {
 		return err
-	}
-	if rec.isMarker() {
-		if versionID == "" {
-			return fmt.Errorf("%w: %s/%s (a delete marker is current)", ErrNoSuchKey, bucket, key)
-		}
-		return fmt.Errorf("%w: %s/%s version %s", ErrDeleteMarker, bucket, key, versionID)
 	}
 	p := rec.put()
 	if off < 0 || off > p.GetSize() || (off == p.GetSize() && p.GetSize() > 0 && length != 0) {
@@ -231,7 +225,7 @@ func (n *Node) GetVersion(ctx context.Context, bucket, key, versionID string, of
 		}
 	}
 	if len(p.GetParts()) == 0 {
-		return n.readPayload(ctx, p.GetInlineData(), p.GetManifest(), off, length, w)
+		return n.readPayload(ctx, inline, p.GetManifest(), off, length, w)
 	}
 	// A multipart object: the parts that overlap the range, in order.
 	var start int64
@@ -247,6 +241,34 @@ func (n *Node) GetVersion(ctx context.Context, bucket, key, versionID string, of
 		start = end
 	}
 	return nil
+}
+
+// readVersion returns a version that is not a delete marker, and its
+// inline payload (which a record may keep outside the index; payloads.go).
+func (n *Node) readVersion(ctx context.Context, bucket, key, versionID string) (*objectRecord, bool, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		rec, latest, err := n.fsm.index().getVersion(bucket, key, versionID)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		if rec.isMarker() {
+			if versionID == "" {
+				return nil, false, nil, fmt.Errorf("%w: %s/%s (a delete marker is current)", ErrNoSuchKey, bucket, key)
+			}
+			return nil, false, nil, fmt.Errorf("%w: %s/%s version %s", ErrDeleteMarker, bucket, key, versionID)
+		}
+		if !payloadStripped(rec.put()) {
+			return rec, latest, rec.put().GetInlineData(), nil
+		}
+		inline, err := n.fsm.readStrippedPayload(ctx, rec)
+		if errors.Is(err, errPayloadGone) && attempt < 3 {
+			continue // overwritten or deleted meanwhile: read what is there now
+		}
+		if errors.Is(err, errPayloadGone) {
+			err = fmt.Errorf("%w: %s/%s changes faster than it can be read", ErrUnavailable, bucket, key)
+		}
+		return rec, latest, inline, err
+	}
 }
 
 func (n *Node) readPayload(ctx context.Context, inline []byte, m *journalpb.Manifest, off, length int64, w io.Writer) error {

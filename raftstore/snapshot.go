@@ -3,6 +3,7 @@ package raftstore
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/ferrydr/ferry/internal/vfs"
+	"github.com/ferrydr/ferry/journal"
 )
 
 // Snapshot format. A snapshot is a logical image of the index, not a copy
@@ -37,61 +39,147 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// writeSnapshot streams the index as seen by tx to w.
-func writeSnapshot(tx *kvTx, w io.Writer) error {
+// writeSnapshot streams the index as seen by tx to w. Payloads the index
+// keeps in the journal (payloads.go) are read from jr, which must still
+// hold every one tx marks (a cursor taken before tx pins them).
+func writeSnapshot(tx *kvTx, jr *journal.Journal, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	crc := crc32.New(castagnoli)
-	out := io.MultiWriter(bw, crc)
-	if _, err := io.WriteString(out, snapMagic); err != nil {
+	sw := &snapWriter{crc: crc32.New(castagnoli)}
+	sw.out = io.MultiWriter(bw, sw.crc)
+	if _, err := io.WriteString(sw.out, snapMagic); err != nil {
 		return err
 	}
 	it, err := tx.r.NewIter(nil)
 	if err != nil {
 		return fmt.Errorf("%w: index iterator: %w", errIO, err)
 	}
-	var count uint64
-	var hdr [4]byte
+	marksPrefix := append(bytes.Clone(bktPayloadMarks), 0)
+	payloadsPrefix := append(bytes.Clone(bktPayloads), 0)
 	for ok := it.First(); ok; ok = it.Next() {
 		full := it.Key()
-		sep := bytes.IndexByte(full, 0)
-		if sep <= 0 || sep > 255 {
-			return errors.Join(fmt.Errorf("%w: index key %q has no bucket", ErrCorrupt, full), it.Close())
+		if bytes.HasPrefix(full, marksPrefix) {
+			// Written with the payloads, below.
+			if ok = it.SeekGE(prefixEnd(marksPrefix)); !ok {
+				break
+			}
+			full = it.Key()
+		}
+		if bytes.Compare(full, payloadsPrefix) >= 0 {
+			break // the payloads, the last bucket, below
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return errors.Join(fmt.Errorf("%w: index read: %w", errIO, err), it.Close())
 		}
-		if _, err := out.Write([]byte{snapTagRecord, byte(sep)}); err != nil {
+		if err := sw.record(full, v); err != nil {
 			return errors.Join(err, it.Close())
 		}
-		if _, err := out.Write(full[:sep]); err != nil {
-			return errors.Join(err, it.Close())
-		}
-		for _, part := range [][]byte{full[sep+1:], v} {
-			binary.BigEndian.PutUint32(hdr[:], uint32(len(part)))
-			if _, err := out.Write(hdr[:]); err != nil {
-				return errors.Join(err, it.Close())
-			}
-			if _, err := out.Write(part); err != nil {
-				return errors.Join(err, it.Close())
-			}
-		}
-		count++
 	}
 	if err := errors.Join(it.Error(), it.Close()); err != nil {
 		return fmt.Errorf("%w: index iterator: %w", errIO, err)
 	}
-	var trailer [13]byte
-	trailer[0] = snapTagTrailer
-	binary.BigEndian.PutUint64(trailer[1:], count)
-	if _, err := crc.Write(trailer[:9]); err != nil {
+	if err := writePayloads(tx, jr, sw); err != nil {
 		return err
 	}
-	binary.BigEndian.PutUint32(trailer[9:], crc.Sum32())
+	var trailer [13]byte
+	trailer[0] = snapTagTrailer
+	binary.BigEndian.PutUint64(trailer[1:], sw.count)
+	if _, err := sw.crc.Write(trailer[:9]); err != nil {
+		return err
+	}
+	binary.BigEndian.PutUint32(trailer[9:], sw.crc.Sum32())
 	if _, err := bw.Write(trailer[:]); err != nil {
 		return err
 	}
 	return bw.Flush()
+}
+
+// snapWriter writes a snapshot's records.
+type snapWriter struct {
+	out   io.Writer
+	crc   hash.Hash32
+	count uint64
+}
+
+// record writes the index entry full (bucket NUL key) = v.
+func (sw *snapWriter) record(full, v []byte) error {
+	sep := bytes.IndexByte(full, 0)
+	if sep <= 0 || sep > 255 {
+		return fmt.Errorf("%w: index key %q has no bucket", ErrCorrupt, full)
+	}
+	if _, err := sw.out.Write([]byte{snapTagRecord, byte(sep)}); err != nil {
+		return err
+	}
+	if _, err := sw.out.Write(full[:sep]); err != nil {
+		return err
+	}
+	var hdr [4]byte
+	for _, part := range [][]byte{full[sep+1:], v} {
+		binary.BigEndian.PutUint32(hdr[:], uint32(len(part)))
+		if _, err := sw.out.Write(hdr[:]); err != nil {
+			return err
+		}
+		if _, err := sw.out.Write(part); err != nil {
+			return err
+		}
+	}
+	sw.count++
+	return nil
+}
+
+// writePayloads writes every stripped payload as a "~payloads" record, in
+// journal order, whether the index holds its bytes or only its mark: the
+// image does not depend on how far the mover got.
+func writePayloads(tx *kvTx, jr *journal.Journal, sw *snapWriter) error {
+	held := tx.Bucket(bktPayloads).Cursor()
+	defer held.Close()
+	marked := tx.Bucket(bktPayloadMarks).Cursor()
+	defer marked.Close()
+	r := &journalReader{ctx: context.Background(), jr: jr}
+	full := append(bytes.Clone(bktPayloads), 0)
+	full = full[:len(full):len(full)] // appends copy
+	hk, hv := held.First()
+	mk, _ := marked.First()
+	for hk != nil || mk != nil {
+		if mk == nil || (hk != nil && bytes.Compare(hk, mk) <= 0) {
+			if err := sw.record(append(full, hk...), hv); err != nil {
+				return err
+			}
+			if mk != nil && bytes.Equal(hk, mk) {
+				mk, _ = marked.Next() // moved, its mark left by a crash
+			}
+			hk, hv = held.Next()
+			continue
+		}
+		j := u64(mk)
+		if jr == nil {
+			return fmt.Errorf("raftstore: snapshot: the payload at journal index %d is in the journal, and there is none", j)
+		}
+		ev, err := r.event(j)
+		if err != nil {
+			return fmt.Errorf("raftstore: snapshot: payload at journal index %d: %w", j, err)
+		}
+		v, err := payloadFrom(ev, j, nil)
+		if err != nil {
+			return err
+		}
+		if err := sw.record(append(full, mk...), v); err != nil {
+			return err
+		}
+		mk, _ = marked.Next()
+	}
+	if tx.err != nil {
+		return tx.err
+	}
+	// Nothing may sort after the payloads: it would be left out.
+	it, err := tx.r.NewIter(&pebble.IterOptions{LowerBound: prefixEnd(full)})
+	if err != nil {
+		return fmt.Errorf("%w: index iterator: %w", errIO, err)
+	}
+	if it.First() {
+		err = fmt.Errorf("%w: index key %q sorts after the payloads", ErrCorrupt, it.Key())
+	}
+	return errors.Join(err, it.Close())
 }
 
 // errSnapshot classifies a bad snapshot image.

@@ -277,6 +277,9 @@ func releaseRecord(tx *kvTx, r *objectRecord) error {
 	if r.isMarker() {
 		return nil
 	}
+	if payloadStripped(r.put()) {
+		return releasePayload(tx, r.JournalIndex)
+	}
 	return releasePut(tx, r.put(), -1)
 }
 
@@ -392,7 +395,11 @@ func putVersion(tx *kvTx, raftIndex, journalIndex uint64, ev *journalpb.Event, p
 			Body: &journalpb.Event_ObjectPut{ObjectPut: p},
 		}
 	}
-	if err := putRecord(objs, key, rec); err != nil {
+	store := putRecord
+	if stripsPayload(p) {
+		store = func(b *kvBucket, k []byte, r *objectRecord) error { return putStrippedRecord(tx, b, k, r) }
+	}
+	if err := store(objs, key, rec); err != nil {
 		return nil, err
 	}
 	return &nodepb.Outcome{VersionId: p.GetVersionId(), Size: p.GetSize(), Md5: p.GetMd5(), Parts: uint32(len(p.GetParts()))}, nil
