@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ferrydr/ferry/internal/vfs"
+	"github.com/ferrydr/ferry/journal"
 	"github.com/ferrydr/ferry/raftstore/ecstore"
 )
 
@@ -75,6 +76,13 @@ type Config struct {
 	// this (the point-in-time window), beyond what registered cursors hold.
 	// Default: 24h.
 	JournalRetention time.Duration
+	// JournalSegmentBytes is the size of a journal segment file. Inline
+	// payloads of 1 KiB or more stay in the journal (not in the index
+	// record) until their segment is sealed, then move into the index in
+	// one sorted table (payloads.go); a snapshot reads at most about one
+	// segment of them from the journal. Default: 64 MiB; at least
+	// journal.MinSegmentBytes.
+	JournalSegmentBytes int64
 	// MappedTrimInterval is how often the node releases the resident pages
 	// of the raft log's memory mapping (they stay in the page cache), so
 	// that its RSS does not grow with the log; 0 disables. Default: 2s (at
@@ -113,29 +121,30 @@ type Config struct {
 // DataDir and Disks remain to be set.
 func DefaultConfig() Config {
 	return Config{
-		Site:               "site1",
-		RaftAddr:           "127.0.0.1:7401",
-		APIAddr:            "127.0.0.1:7400",
-		DataShards:         4,
-		ParityShards:       2,
-		StripeBytes:        4 << 20,
-		InlineBytes:        64 << 10,
-		SnapshotThreshold:  8192,
-		SnapshotInterval:   30 * time.Second,
-		TrailingLogs:       10240,
-		HeartbeatTimeout:   time.Second,
-		ElectionTimeout:    time.Second,
-		LeaderLeaseTimeout: 500 * time.Millisecond,
-		MaintainInterval:   500 * time.Millisecond,
-		ScrubInterval:      24 * time.Hour,
-		GCInterval:         10 * time.Minute,
-		GCGrace:            time.Hour,
-		JournalRetention:   24 * time.Hour,
-		MappedTrimInterval: 2 * time.Second,
-		IndexCacheBytes:    32 << 20,
-		IndexMemTableBytes: 8 << 20,
-		FS:                 vfs.Default,
-		RaftLogLevel:       "warn",
+		Site:                "site1",
+		RaftAddr:            "127.0.0.1:7401",
+		APIAddr:             "127.0.0.1:7400",
+		DataShards:          4,
+		ParityShards:        2,
+		StripeBytes:         4 << 20,
+		InlineBytes:         64 << 10,
+		SnapshotThreshold:   8192,
+		SnapshotInterval:    30 * time.Second,
+		TrailingLogs:        10240,
+		HeartbeatTimeout:    time.Second,
+		ElectionTimeout:     time.Second,
+		LeaderLeaseTimeout:  500 * time.Millisecond,
+		MaintainInterval:    500 * time.Millisecond,
+		ScrubInterval:       24 * time.Hour,
+		GCInterval:          10 * time.Minute,
+		GCGrace:             time.Hour,
+		JournalRetention:    24 * time.Hour,
+		JournalSegmentBytes: 64 << 20,
+		MappedTrimInterval:  2 * time.Second,
+		IndexCacheBytes:     32 << 20,
+		IndexMemTableBytes:  8 << 20,
+		FS:                  vfs.Default,
+		RaftLogLevel:        "warn",
 	}
 }
 
@@ -196,6 +205,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IndexCacheBytes < 1<<20 || c.IndexMemTableBytes < 1<<20 || c.IndexMemTableBytes > 1<<30 {
 		bad("index cache (%d) and memtable (%d) bytes must be at least 1 MiB (memtable at most 1 GiB)", c.IndexCacheBytes, c.IndexMemTableBytes)
+	}
+	if c.JournalSegmentBytes < journal.MinSegmentBytes {
+		bad("journal segment bytes %d below the minimum %d", c.JournalSegmentBytes, journal.MinSegmentBytes)
 	}
 	if c.FS == nil {
 		bad("file system is required")

@@ -110,7 +110,7 @@ func Open(cfg Config) (n *Node, err error) {
 	}
 	jrCfg := journal.DefaultConfig()
 	jrCfg.Dir, jrCfg.FS, jrCfg.Logger = filepath.Join(cfg.DataDir, "journal"), cfg.FS, log
-	jrCfg.RetentionWindow = cfg.JournalRetention
+	jrCfg.RetentionWindow, jrCfg.SegmentBytes = cfg.JournalRetention, cfg.JournalSegmentBytes
 	jr, err := journal.Open(jrCfg)
 	if err != nil {
 		return nil, fmt.Errorf("raftstore: open journal: %w", err)

@@ -718,3 +718,74 @@ func TestCrashedIndexReplaysFromTheLog(t *testing.T) {
 		t.Fatalf("scrub after the crash: %+v", rep)
 	}
 }
+
+// TestPayloadsMoveOutOfTheJournal: with small journal segments and no
+// retention window, large inline payloads move from the journal into the
+// index as their segments seal, retention then releases the segments, and
+// every replica serves the same bytes and holds the same state; a wiped
+// node gets them back from a snapshot.
+func TestPayloadsMoveOutOfTheJournal(t *testing.T) {
+	rng := seed(t)
+	c := raftstoretest.New(t, raftstoretest.Options{Tune: func(_ int, cfg *raftstore.Config) {
+		cfg.JournalSegmentBytes = 64 << 10
+		cfg.JournalRetention = 0
+		cfg.TrailingLogs = 16
+		cfg.SnapshotThreshold = 1 << 20 // only the explicit snapshots below
+	}})
+	ctx := ctxT(t, 3*time.Minute)
+	if err := c.Nodes[0].CreateBucket(ctx, "ledger", "test"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{}
+	victim := -1
+	write := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			data := payload(rng, 1<<10+rng.IntN(3<<10)) // inline (test InlineBytes: 4 KiB)
+			key := fmt.Sprintf("k%03d", i%100)          // some overwritten: released payloads
+			n := c.Nodes[i%3]
+			if i%3 == victim {
+				n = c.Nodes[(i+1)%3]
+			}
+			if _, err := put(ctx, n, "ledger", key, data); err != nil {
+				t.Fatal(err)
+			}
+			want[key] = data
+		}
+	}
+	write(0, 150)
+	for _, key := range []string{"k007", "k070"} {
+		if _, err := c.Nodes[1].DeleteObject(ctx, "ledger", key, nil, "test"); err != nil {
+			t.Fatal(err)
+		}
+		delete(want, key)
+	}
+	c.Eventually(time.Minute, "every node's journal released segments whose payloads moved", func() (bool, error) {
+		for _, n := range c.Nodes {
+			st, err := n.Status(ctx)
+			if err != nil || st.GetJournalFirst() <= 1 {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	for _, n := range c.Nodes {
+		readBack(ctx, t, n, "ledger", want, n.ID())
+	}
+	assertSameState(t, c)
+
+	victim = (c.WaitLeader() + 1) % 3
+	for i, n := range c.Nodes {
+		if i != victim {
+			if err := n.Snapshot(ctx); err != nil {
+				t.Fatalf("snapshot on %s: %v", n.ID(), err)
+			}
+		}
+	}
+	c.Wipe(victim)
+	write(150, 200)
+	c.Start(victim)
+	c.WaitApplied(c.Nodes[c.WaitLeader()].AppliedIndex())
+	readBack(ctx, t, c.Nodes[victim], "ledger", want, "restored node")
+	assertSameState(t, c)
+}

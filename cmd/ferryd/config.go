@@ -64,6 +64,10 @@ type fileConfig struct {
 	GCGrace *time.Duration `yaml:"gc_grace"`
 	// JournalRetention: the journal's point-in-time window. Default: 24h.
 	JournalRetention *time.Duration `yaml:"journal_retention"`
+	// JournalSegmentBytes: size of a journal segment file. Inline payloads
+	// of 1 KiB or more stay in the journal until their segment is sealed,
+	// then move into the index. Default: 67108864 (64 MiB).
+	JournalSegmentBytes *int64 `yaml:"journal_segment_bytes"`
 	// MappedTrimInterval: how often resident pages of the raft log's memory
 	// mapping are released (they stay in the page cache); 0 disables. Default: 2s.
 	MappedTrimInterval *time.Duration `yaml:"mapped_trim_interval"`
@@ -167,6 +171,9 @@ func (fc fileConfig) nodeConfig() (raftstore.Config, error) {
 	setDur(&c.GCGrace, fc.GCGrace)
 	setDur(&c.JournalRetention, fc.JournalRetention)
 	setDur(&c.MappedTrimInterval, fc.MappedTrimInterval)
+	if fc.JournalSegmentBytes != nil {
+		c.JournalSegmentBytes = *fc.JournalSegmentBytes
+	}
 	if fc.IndexCacheBytes != nil {
 		c.IndexCacheBytes = *fc.IndexCacheBytes
 	}
