@@ -614,7 +614,7 @@ func TestStripeManifestKeepsEveryField(t *testing.T) {
 		Pool: "p", DataShards: 1, ParityShards: 1, StripeSize: 8,
 		Locations: []*journalpb.ShardLocation{{Node: "n1", Disk: "d0"}, {Node: "n2", Disk: "d0"}},
 		Stripes:   []*journalpb.Stripe{{DataLen: 8}, st},
-		IdKey:     []byte("key"), ParityIdsDerived: true,
+		IdKey:     []byte("key"), ParityIdsDerived: true, CellSize: 4,
 	}
 	fields := m.ProtoReflect().Descriptor().Fields()
 	for i := range fields.Len() {

@@ -1013,8 +1013,16 @@ type Manifest struct {
 	// rebuilt data matching the data shard ids. False in manifests written
 	// before ferry derived parity ids: every id hashes its shard's bytes.
 	ParityIdsDerived bool `protobuf:"varint,8,opt,name=parity_ids_derived,json=parityIdsDerived,proto3" json:"parity_ids_derived,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// How a stripe's payload is dealt to its data shards: in rows of
+	// cell_size bytes per data shard, byte o of a row going to data shard
+	// o / cell_size; a last row too short for whole cells is dealt in cells
+	// of ceil(rest / data_shards) bytes. So shard i holds cell i of every
+	// row, and a stripe can be hashed and encoded row by row as it is read.
+	// 0: one row (each data shard holds one contiguous range of the stripe),
+	// as in manifests written before ferry dealt rows.
+	CellSize      uint32 `protobuf:"varint,9,opt,name=cell_size,json=cellSize,proto3" json:"cell_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Manifest) Reset() {
@@ -1101,6 +1109,13 @@ func (x *Manifest) GetParityIdsDerived() bool {
 		return x.ParityIdsDerived
 	}
 	return false
+}
+
+func (x *Manifest) GetCellSize() uint32 {
+	if x != nil {
+		return x.CellSize
+	}
+	return 0
 }
 
 // BucketObjectLock is a bucket's "object-lock" configuration document
@@ -2760,7 +2775,7 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\fPrecondition\x12)\n" +
 	"\x11if_none_match_any\x18\x01 \x01(\bR\x0eifNoneMatchAny\x12 \n" +
 	"\fif_match_md5\x18\x02 \x01(\fR\n" +
-	"ifMatchMd5\"\xbd\x02\n" +
+	"ifMatchMd5\"\xda\x02\n" +
 	"\bManifest\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\tR\x04pool\x12\x1f\n" +
 	"\vdata_shards\x18\x02 \x01(\rR\n" +
@@ -2771,7 +2786,8 @@ const file_journal_journalpb_event_proto_rawDesc = "" +
 	"\tlocations\x18\x05 \x03(\v2\x1f.ferry.journal.v1.ShardLocationR\tlocations\x122\n" +
 	"\astripes\x18\x06 \x03(\v2\x18.ferry.journal.v1.StripeR\astripes\x12\x15\n" +
 	"\x06id_key\x18\a \x01(\fR\x05idKey\x12,\n" +
-	"\x12parity_ids_derived\x18\b \x01(\bR\x10parityIdsDerived\"\x97\x01\n" +
+	"\x12parity_ids_derived\x18\b \x01(\bR\x10parityIdsDerived\x12\x1b\n" +
+	"\tcell_size\x18\t \x01(\rR\bcellSize\"\x97\x01\n" +
 	"\x10BucketObjectLock\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12!\n" +
 	"\fdefault_mode\x18\x02 \x01(\tR\vdefaultMode\x12!\n" +

@@ -11,6 +11,10 @@ import (
 type Codec struct {
 	p   Profile
 	enc reedsolomon.Encoder
+	// rows encodes one row of cells at a time on the caller's goroutine:
+	// a row is small, and a goroutine per piece would cost more than it
+	// saves.
+	rows reedsolomon.Encoder
 }
 
 // NewCodec returns a codec for p.
@@ -22,7 +26,11 @@ func NewCodec(p Profile) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: profile %s: %v", ErrInvalid, p, err)
 	}
-	return &Codec{p: p, enc: enc}, nil
+	rows, err := reedsolomon.New(p.K, p.M, reedsolomon.WithMaxGoroutines(1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: profile %s: %v", ErrInvalid, p, err)
+	}
+	return &Codec{p: p, enc: enc, rows: rows}, nil
 }
 
 // Profile returns the codec's profile.
@@ -32,18 +40,39 @@ func (c *Codec) Profile() Profile { return c.p }
 // dataLen bytes: ceil(dataLen/k).
 func (c *Codec) ShardSize(dataLen int) int { return (dataLen + c.p.K - 1) / c.p.K }
 
-// Encode splits data (one stripe, at least one byte) into k data shards,
-// zero-padding the last, computes m parity shards and the SHA-256 ids (the
-// zero IDScheme) of all k+m.
-// The shards are freshly allocated and do not alias data.
-func (c *Codec) Encode(data []byte) ([][]byte, []ShardID, error) {
+// encodeRows computes the parity of the rows shards hold: k data and m
+// parity slices of one length, the same range of every shard. Reed-Solomon
+// codes each byte column alone, so a stripe can be encoded in pieces.
+func (c *Codec) encodeRows(shards [][]byte) error {
+	if len(shards[0]) == 0 {
+		return nil
+	}
+	if err := c.rows.Encode(shards); err != nil {
+		return fmt.Errorf("ecstore: encode %s rows of %d bytes: %w", c.p, len(shards[0]), err)
+	}
+	return nil
+}
+
+// Encode deals data (one stripe, at least one byte) to k data shards in
+// rows of cell bytes (Layout; 0 for one row), computes m parity shards and
+// the SHA-256 ids (the zero IDScheme) of all k+m. The shards are freshly
+// allocated and do not alias data.
+func (c *Codec) Encode(data []byte, cell int) ([][]byte, []ShardID, error) {
 	if len(data) == 0 {
 		return nil, nil, fmt.Errorf("%w: empty stripe", ErrInvalid)
 	}
-	buf := make([]byte, c.p.N()*c.ShardSize(len(data)))
-	copy(buf, data)
-	shards, err := c.encodeInPlace(buf, len(data))
-	if err != nil {
+	l := Layout{K: c.p.K, DataLen: len(data), Cell: cell}
+	ss := l.ShardSize()
+	shards := make([][]byte, c.p.N())
+	for i := range shards {
+		shards[i] = make([]byte, ss)
+	}
+	at := 0
+	_ = l.walk(0, len(data), func(i, off, n int) error {
+		at += copy(shards[i][off:off+n], data[at:])
+		return nil
+	})
+	if err := c.encodeRows(shards); err != nil {
 		return nil, nil, err
 	}
 	ids := make([]ShardID, len(shards))
@@ -53,31 +82,13 @@ func (c *Codec) Encode(data []byte) ([][]byte, []ShardID, error) {
 	return shards, ids, nil
 }
 
-// encodeInPlace codes the stripe whose dataLen bytes are at the start of
-// buf, which must hold (k+m)*ShardSize(dataLen) bytes; the returned shards
-// are slices of buf. Bytes of buf past dataLen are overwritten.
-func (c *Codec) encodeInPlace(buf []byte, dataLen int) ([][]byte, error) {
-	ss := c.ShardSize(dataLen)
-	if dataLen <= 0 || len(buf) < c.p.N()*ss {
-		return nil, fmt.Errorf("%w: stripe of %d bytes in a %d-byte buffer", ErrInvalid, dataLen, len(buf))
-	}
-	clear(buf[dataLen : c.p.K*ss]) // padding of the last data shard
-	shards := make([][]byte, c.p.N())
-	for i := range shards {
-		shards[i] = buf[i*ss : (i+1)*ss : (i+1)*ss]
-	}
-	if err := c.enc.Encode(shards); err != nil {
-		return nil, fmt.Errorf("ecstore: encode %s stripe of %d bytes: %w", c.p, dataLen, err)
-	}
-	return shards, nil
-}
-
-// Decode returns the dataLen bytes of a stripe from its shards, where
-// shards[i] is nil for a missing shard and ids[i] is the id shard i must
-// have. A present shard of the wrong length or whose content does not hash
-// to its id is treated as missing. Decode returns ErrTooFewShards when
-// fewer than k shards remain. It does not modify shards.
-func (c *Codec) Decode(shards [][]byte, ids []ShardID, dataLen int) ([]byte, error) {
+// Decode returns the dataLen bytes of a stripe dealt in rows of cell
+// bytes from its shards, where shards[i] is nil for a missing shard and
+// ids[i] is the id shard i must have. A present shard of the wrong length
+// or whose content does not hash to its id is treated as missing. Decode
+// returns ErrTooFewShards when fewer than k shards remain. It does not
+// modify shards.
+func (c *Codec) Decode(shards [][]byte, ids []ShardID, dataLen, cell int) ([]byte, error) {
 	n := c.p.N()
 	if len(shards) != n || len(ids) != n || dataLen <= 0 {
 		return nil, fmt.Errorf("%w: decode %d shards, %d ids, %d bytes for %s", ErrInvalid, len(shards), len(ids), dataLen, c.p)
@@ -96,11 +107,12 @@ func (c *Codec) Decode(shards [][]byte, ids []ShardID, dataLen int) ([]byte, err
 	if err := c.reconstruct(work, required); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, c.p.K*ss)
-	for _, s := range work[:c.p.K] {
-		out = append(out, s...)
-	}
-	return out[:dataLen], nil
+	out := make([]byte, 0, dataLen)
+	_ = Layout{K: c.p.K, DataLen: dataLen, Cell: cell}.walk(0, dataLen, func(i, off, n int) error {
+		out = append(out, work[i][off:off+n]...)
+		return nil
+	})
+	return out, nil
 }
 
 // reconstruct fills the nil shards marked required from the others.

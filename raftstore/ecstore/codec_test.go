@@ -42,7 +42,8 @@ func TestCodecExhaustive(t *testing.T) {
 				for i := range data {
 					data[i] = byte(rng.Uint32())
 				}
-				shards, ids, err := c.Encode(data)
+				cell := 1 + rng.IntN(40) // a few rows, then a short one, or one row
+				shards, ids, err := c.Encode(data, cell)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -63,7 +64,7 @@ func TestCodecExhaustive(t *testing.T) {
 							work[i] = bad
 						}
 					}
-					got, err := c.Decode(work, ids, len(data))
+					got, err := c.Decode(work, ids, len(data), cell)
 					if bits.OnesCount64(mask) <= tc.p.M {
 						if err != nil || !bytes.Equal(got, data) {
 							t.Fatalf("lost %b: err %v, equal %v", mask, err, bytes.Equal(got, data))
@@ -100,19 +101,21 @@ func TestCodecSizes(t *testing.T) {
 				continue
 			}
 			data := bytes.Repeat([]byte{0xa5, 0x01, 0x7f}, size)[:size]
-			shards, ids, err := c.Encode(data)
-			if err != nil {
-				t.Fatalf("%s %d: %v", p, size, err)
-			}
-			if len(shards) != p.N() || len(shards[0]) != c.ShardSize(size) {
-				t.Fatalf("%s %d: %d shards of %d bytes", p, size, len(shards), len(shards[0]))
-			}
-			if p.M > 0 {
-				shards[0] = nil
-			}
-			got, err := c.Decode(shards, ids, size)
-			if err != nil || !bytes.Equal(got, data) {
-				t.Fatalf("%s %d: err %v", p, size, err)
+			for _, cell := range []int{0, 1, 7, 64} {
+				shards, ids, err := c.Encode(data, cell)
+				if err != nil {
+					t.Fatalf("%s %d: %v", p, size, err)
+				}
+				if len(shards) != p.N() || len(shards[0]) != c.ShardSize(size) {
+					t.Fatalf("%s %d: %d shards of %d bytes", p, size, len(shards), len(shards[0]))
+				}
+				if p.M > 0 {
+					shards[0] = nil
+				}
+				got, err := c.Decode(shards, ids, size, cell)
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("%s %d cells of %d: err %v", p, size, cell, err)
+				}
 			}
 		}
 	}
@@ -125,16 +128,16 @@ func TestCodecBadInput(t *testing.T) {
 		}
 	}
 	c, _ := NewCodec(DefaultProfile())
-	if _, _, err := c.Encode(nil); !errors.Is(err, ErrInvalid) {
+	if _, _, err := c.Encode(nil, 0); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Encode(nil) = %v", err)
 	}
-	if _, err := c.Decode(make([][]byte, 3), make([]ShardID, 6), 10); !errors.Is(err, ErrInvalid) {
+	if _, err := c.Decode(make([][]byte, 3), make([]ShardID, 6), 10, 0); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Decode(3 shards) = %v", err)
 	}
-	if _, err := c.Decode(make([][]byte, 6), make([]ShardID, 6), 0); !errors.Is(err, ErrInvalid) {
+	if _, err := c.Decode(make([][]byte, 6), make([]ShardID, 6), 0, 0); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Decode(0 bytes) = %v", err)
 	}
-	if _, err := c.Decode(make([][]byte, 6), make([]ShardID, 6), 10); !errors.Is(err, ErrTooFewShards) {
+	if _, err := c.Decode(make([][]byte, 6), make([]ShardID, 6), 10, 0); !errors.Is(err, ErrTooFewShards) {
 		t.Errorf("Decode(no shards) = %v", err)
 	}
 }

@@ -1,7 +1,7 @@
 // Package ecstore is the erasure-coded shard store of one ferry site.
 //
 // Large object payloads are cut into stripes (Config.StripeSize, default
-// 4 MiB of payload), each stripe is split into k data shards and coded
+// 4 MiB of payload), each stripe is dealt to k data shards and coded
 // into m parity shards (klauspost/reedsolomon), and the k+m shards are
 // written, content-addressed, to disks spread over the site's nodes before
 // the event that references them is proposed. The Manifest that Write
@@ -12,8 +12,9 @@
 //
 //   - Pure, no I/O: Profile, ShardID and IDScheme (content addresses:
 //     keyed HighwayHash-256 or SHA-256 of a shard's bytes, and derived
-//     parity ids), Place (placement), Codec (split, encode, decode), the
-//     shard file codec.
+//     parity ids), Place (placement), Layout (which bytes of a stripe
+//     each data shard holds), Codec (deal, encode, decode), the shard
+//     file codec.
 //   - Disks: one node's shard files on its local disks, over a vfs.FS.
 //   - Store: the I/O shell. It writes and reads shards locally through
 //     Disks or on other nodes through a Transport (raftstore implements it
@@ -31,6 +32,25 @@
 // on distinct nodes, and the choice is a pure function of the key and the
 // set of disks. Shard i of every stripe of the object lives at
 // locations[i].
+//
+// # Rows of cells
+//
+// A stripe is dealt to its data shards in rows (Layout): every row gives
+// each data shard one cell of Config.CellSize bytes (default 64 KiB), in
+// order, so data shard i holds the i-th cell of every row; what is left
+// for a last row too short for whole cells is dealt in cells of
+// ceil(rest/k) bytes, the last padded with zeros. Every shard is
+// ceil(DataLen/k) bytes, as with one contiguous range per shard. Reed-
+// Solomon codes each byte column on its own, so a row is encoded, and its
+// data cells hashed, as soon as it is read: a 4+2 row is 384 KiB, which is
+// still in the cache, where a 4 MiB stripe read whole would be encoded and
+// hashed from memory after the last byte came. Manifest.cell_size records
+// the cell size; 0 is the layout of stripes written before rows, one row
+// of cells as large as the shards.
+//
+// Write reads a stripe as if it were full. When it comes up short, the
+// rows already whole are where the short stripe's layout puts them too,
+// and the bytes past them (under one row) are dealt again.
 //
 // # Shard files
 //
@@ -95,14 +115,15 @@
 // # Goroutines
 //
 // The package runs no background goroutines and has nothing to Close.
-// Write runs one writer goroutine for the call (encoding, hashing and
-// writing stripes in order while the caller's goroutine reads the next
-// stripe and computes the MD5) and, per stripe, one goroutine per data
-// shard hashing it, started as soon as the shard is read (the stripe job
-// owns them: whoever holds the job waits for them before its buffer is
-// reused), then one per shard for its Put; Read, Scrub and repair fetch
-// the shards of a stripe
-// with one goroutine per shard. Every one of them is joined before the
+// Write runs one writer goroutine for the call (writing stripes in order
+// while the caller's goroutine reads, deals and encodes the next stripe,
+// and computes the MD5) and, per stripe, one goroutine per group of data
+// shards hashing their rows as they are read: four shards to a group on a
+// machine with AVX-512, two with AVX2 (internal/highway), one for SHA-256
+// ids. The stripe job owns them: whoever holds the job waits for them
+// before its buffer is reused. Then one goroutine per shard for its Put.
+// Read, Scrub and repair fetch the shards of a stripe with one goroutine
+// per shard. Every one of them is joined before the
 // call that started it returns, also on error or cancellation; the tests
 // end with a check that none is left.
 //

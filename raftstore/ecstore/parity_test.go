@@ -35,7 +35,7 @@ func trueShards(t *testing.T, ref ecstore.StripeRef, data []byte) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shards, _, err := codec.Encode(data[:ref.DataLen])
+	shards, _, err := codec.Encode(data[:ref.DataLen], ref.CellSize)
 	if err != nil {
 		t.Fatal(err)
 	}

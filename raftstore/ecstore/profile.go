@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 
 	"github.com/minio/highwayhash"
 )
@@ -124,6 +125,18 @@ func (s IDScheme) Of(data []byte) ShardID {
 		return sha256.Sum256(data)
 	}
 	return highwayhash.Sum(data, s.key)
+}
+
+// newHash returns a hash that gives Of of what is written to it.
+func (s IDScheme) newHash() hash.Hash {
+	if s.key == nil {
+		return sha256.New()
+	}
+	h, err := highwayhash.New(s.key)
+	if err != nil {
+		panic("ecstore: " + err.Error()) // NewIDScheme checked the key's length
+	}
+	return h
 }
 
 // Verify reports whether data may be the shard id names: its hash for a

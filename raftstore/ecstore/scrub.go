@@ -28,7 +28,13 @@ type StripeRef struct {
 	// ParityDerived: the parity shards' ids derive from the data shards'
 	// (Manifest.parity_ids_derived, IDScheme.DeriveParityIDs).
 	ParityDerived bool
+	// CellSize is Manifest.cell_size: how the payload is dealt to the data
+	// shards (Layout).
+	CellSize int
 }
+
+// Layout returns where the stripe's payload lies in its data shards.
+func (r StripeRef) Layout() Layout { return Layout{K: r.K, DataLen: r.DataLen, Cell: r.CellSize} }
 
 // ShardScheme returns the scheme shard i's id is checked under: Scheme,
 // or its Derived form for a parity shard with a derived id.
@@ -55,6 +61,9 @@ func StripeRefs(m *journalpb.Manifest) ([]StripeRef, error) {
 	stripeSize := int(m.GetStripeSize())
 	if stripeSize < 1 || stripeSize > MaxStripeSize {
 		return nil, bad("stripe size %d", m.GetStripeSize())
+	}
+	if m.GetCellSize() > MaxStripeSize {
+		return nil, bad("cell size %d", m.GetCellSize())
 	}
 	if len(m.GetLocations()) != p.N() {
 		return nil, bad("%d locations for %d shards", len(m.GetLocations()), p.N())
@@ -99,7 +108,7 @@ func StripeRefs(m *journalpb.Manifest) ([]StripeRef, error) {
 		}
 		refs = append(refs, StripeRef{
 			Pool: m.GetPool(), K: p.K, M: p.M, StripeSize: stripeSize, DataLen: int(st.GetDataLen()),
-			IDs: ids, Locations: locs, Scheme: scheme, ParityDerived: derived,
+			IDs: ids, Locations: locs, Scheme: scheme, ParityDerived: derived, CellSize: int(m.GetCellSize()),
 		})
 	}
 	return refs, nil
@@ -110,7 +119,8 @@ func (r StripeRef) validate() error {
 	p := Profile{K: r.K, M: r.M}
 	switch {
 	case p.Validate() != nil, len(r.IDs) != p.N(), len(r.Locations) != p.N(),
-		r.DataLen < 1, r.DataLen > MaxStripeSize, r.ParityDerived && !r.Scheme.DerivesParity():
+		r.DataLen < 1, r.DataLen > MaxStripeSize, r.ParityDerived && !r.Scheme.DerivesParity(),
+		r.CellSize < 0, r.CellSize > MaxStripeSize:
 		return fmt.Errorf("%w: stripe ref %d+%d with %d ids, %d locations, %d bytes",
 			ErrInvalid, r.K, r.M, len(r.IDs), len(r.Locations), r.DataLen)
 	}

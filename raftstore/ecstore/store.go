@@ -49,10 +49,14 @@ type Config struct {
 	// StripeSize is the payload bytes per stripe for pools that do not set
 	// their own. Default: DefaultStripeSize (4 MiB); at most MaxStripeSize.
 	StripeSize int
+	// CellSize is the bytes per data shard in each row of the stripes
+	// Write lays out (Layout). Default: DefaultCellSize (64 KiB); at most
+	// MaxStripeSize.
+	CellSize int
 }
 
 // DefaultConfig returns a Config with every default filled in.
-func DefaultConfig() Config { return Config{StripeSize: DefaultStripeSize} }
+func DefaultConfig() Config { return Config{StripeSize: DefaultStripeSize, CellSize: DefaultCellSize} }
 
 // Validate returns every problem of c, joined.
 func (c Config) Validate() error {
@@ -68,6 +72,9 @@ func (c Config) Validate() error {
 	}
 	if c.StripeSize < 1 || c.StripeSize > MaxStripeSize {
 		bad("stripe size %d out of range (1 .. %d)", c.StripeSize, MaxStripeSize)
+	}
+	if c.CellSize < 1 || c.CellSize > MaxStripeSize {
+		bad("cell size %d out of range (1 .. %d)", c.CellSize, MaxStripeSize)
 	}
 	return errors.Join(errs...)
 }
@@ -90,6 +97,9 @@ type Store struct {
 func New(cfg Config) (*Store, error) {
 	if cfg.StripeSize == 0 {
 		cfg.StripeSize = DefaultStripeSize
+	}
+	if cfg.CellSize == 0 {
+		cfg.CellSize = DefaultCellSize
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -181,12 +191,14 @@ func (s *Store) get(ctx context.Context, loc Location, id ShardID) ([]byte, erro
 // Write erasure-codes the payload read from r into the pool and returns its
 // manifest and size. It streams: at most two stripe buffers are in use, one
 // being filled from r on the caller's goroutine while the other is
-// encoded, content-addressed and written (so a reader that also hashes,
-// such as an S3 gateway computing an MD5, overlaps with the coding). All
-// k+m shards of a stripe are written in parallel to the locations Place
-// chose for placementKey, and Write succeeds only when every shard of
-// every stripe is durable; on error the shards already written are garbage
-// for CollectGarbage. An empty payload gives a manifest with no stripes.
+// written (so a reader that also hashes, such as an S3 gateway computing an
+// MD5, overlaps with the writing). A stripe is dealt to its data shards in
+// rows of cells (Layout), and each row is encoded and hashed as soon as it
+// is read, while it is still in the cache. All k+m shards of a stripe are
+// written in parallel to the locations Place chose for placementKey, and
+// Write succeeds only when every shard of every stripe is durable; on
+// error the shards already written are garbage for CollectGarbage. An
+// empty payload gives a manifest with no stripes.
 func (s *Store) Write(ctx context.Context, pool PoolSpec, placementKey []byte, r io.Reader) (*journalpb.Manifest, int64, error) {
 	m, size, err := s.write(ctx, pool, placementKey, r)
 	if err != nil {
@@ -195,48 +207,104 @@ func (s *Store) Write(ctx context.Context, pool PoolSpec, placementKey []byte, r
 	return m, size, nil
 }
 
-// stripeJob is one stripe read into buf, on its way to the writer. While
-// the reader fills the next data shard, the shards it has filled are
-// already being hashed: ids[:hashed], by goroutines hashing tracks. The
+// stripeJob is one stripe read into buf, on its way to the writer: its
+// data shards, at stride in buf, are dealt and its parity encoded; the
+// data shards' ids are being computed by goroutines hashing tracks. The
 // job owns them: whoever holds it waits on hashing before buf is reused.
 type stripeJob struct {
 	buf     *[]byte
 	n       int
-	ss      int // the shard size ids[:hashed] were hashed under
+	stride  int
 	ids     []ShardID
-	hashed  int
 	hashing *sync.WaitGroup
 }
 
-// readStripe reads up to stripeSize bytes of r into buf, laid out as the
-// data shards of a full stripe, and starts hashing each data shard once it
-// is whole, so the hashing overlaps the rest of the read. A stripe that
-// comes up short keeps those ids only if its shard size is a full
-// stripe's (writeStripe checks). It returns io.ReadFull's error for the
-// stripe as a whole: io.EOF when nothing was read, io.ErrUnexpectedEOF
-// when less than stripeSize was.
-func readStripe(r io.Reader, buf []byte, codec *Codec, scheme IDScheme, stripeSize int) (stripeJob, error) {
-	k, ss := codec.p.K, codec.ShardSize(stripeSize)
-	j := stripeJob{ss: ss, ids: make([]ShardID, codec.p.N()), hashing: new(sync.WaitGroup)}
-	for i := range k {
-		lo, hi := i*ss, min((i+1)*ss, stripeSize)
-		got, err := io.ReadFull(r, buf[lo:hi])
+// stripeReader fills stripe buffers from a payload: it deals each
+// stripe's bytes to the data shards in rows of cells as it reads them, and
+// encodes and hands to the hashing goroutines each row as soon as it is
+// whole.
+type stripeReader struct {
+	r          io.Reader
+	codec      *Codec
+	scheme     IDScheme
+	stripeSize int
+	cell       int
+	scratch    []byte // the bytes of a last row that must be dealt again
+}
+
+// read reads up to stripeSize bytes into buf, which holds k+m shards of
+// ShardSize(stripeSize) bytes one after the other. It returns the job and
+// io.ReadFull's error for the stripe as a whole: io.EOF when nothing was
+// read, io.ErrUnexpectedEOF when less than stripeSize was. On any other
+// error the job's hashing must still be waited for.
+func (sr *stripeReader) read(buf []byte) (stripeJob, error) {
+	k, n := sr.codec.p.K, sr.codec.p.N()
+	full := Layout{K: k, DataLen: sr.stripeSize, Cell: sr.cell}
+	stride := full.ShardSize()
+	j := stripeJob{stride: stride, ids: make([]ShardID, n), hashing: new(sync.WaitGroup)}
+	rowShards := make([][]byte, n)
+	row := func(from, to int) [][]byte {
+		for i := range rowShards {
+			rowShards[i] = buf[i*stride+from : i*stride+to]
+		}
+		return rowShards
+	}
+	h := startHashing(sr.scheme, buf, k, stride, j.ids, j.hashing)
+	h.start()
+	defer h.close()
+
+	// Read the stripe as if it were full, row after row. done is how far
+	// every data shard holds whole rows, encoded and being hashed.
+	rowEnd, fullRows := full.cell(), full.FullRows()
+	done := 0
+	var err error
+	for j.n < sr.stripeSize && err == nil {
+		i, off, run := full.Locate(j.n)
+		run = min(run, sr.stripeSize-j.n)
+		var got int
+		got, err = io.ReadFull(sr.r, buf[i*stride+off:i*stride+off+run])
 		j.n += got
-		if err == io.EOF && j.n > 0 {
-			err = io.ErrUnexpectedEOF // the end came after shard 0
-		}
-		if err != nil {
-			return j, err
-		}
-		if hi-lo == ss { // no padding: these bytes are final
-			j.hashed++
-			j.hashing.Go(func() { j.ids[i] = scheme.Of(buf[lo:hi]) })
-		}
-		if hi == stripeSize {
-			break
+		if got == run && i == k-1 && off+run == rowEnd && rowEnd <= fullRows {
+			if e := sr.codec.encodeRows(row(done, rowEnd)); e != nil {
+				return j, e
+			}
+			h.fill(rowEnd)
+			done, rowEnd = rowEnd, rowEnd+full.cell()
 		}
 	}
-	return j, nil
+	if err == io.EOF && j.n > 0 {
+		err = io.ErrUnexpectedEOF // the end came after the first cell
+	}
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return j, err
+	}
+	if j.n == 0 {
+		return j, err
+	}
+	// The rest, past the whole rows, is dealt again as the stripe's actual
+	// layout has it (a short last row), then encoded and hashed.
+	got := Layout{K: k, DataLen: j.n, Cell: sr.cell}
+	ss := got.ShardSize()
+	if rest := j.n - done*k; rest > 0 {
+		sr.scratch = sr.scratch[:0]
+		_ = full.walk(done*k, j.n, func(i, off, n int) error {
+			sr.scratch = append(sr.scratch, buf[i*stride+off:i*stride+off+n]...)
+			return nil
+		})
+		for i := range k {
+			clear(buf[i*stride+done : (i+1)*stride])
+		}
+		at := 0
+		_ = got.walk(done*k, j.n, func(i, off, n int) error {
+			at += copy(buf[i*stride+off:i*stride+off+n], sr.scratch[at:])
+			return nil
+		})
+		if e := sr.codec.encodeRows(row(done, ss)); e != nil {
+			return j, e
+		}
+	}
+	h.finish(ss)
+	return j, err
 }
 
 func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reader) (*journalpb.Manifest, int64, error) {
@@ -265,6 +333,7 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	m := &journalpb.Manifest{
 		Pool: pool.Name, DataShards: uint32(pool.Profile.K), ParityShards: uint32(pool.Profile.M),
 		StripeSize: uint32(stripeSize), IdKey: scheme.Key(), ParityIdsDerived: scheme.DerivesParity(),
+		CellSize: uint32(s.cfg.CellSize),
 	}
 	for _, l := range locs {
 		if err := s.reachable(l); err != nil {
@@ -308,6 +377,7 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	})
 
 	var size int64
+	sr := &stripeReader{r: r, codec: codec, scheme: scheme, stripeSize: stripeSize, cell: s.cfg.CellSize}
 	readErr := func() error {
 		for {
 			var buf *[]byte
@@ -325,25 +395,28 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 					return context.Cause(ctx)
 				}
 			}
-			j, err := readStripe(r, (*buf)[:cap(*buf)], codec, scheme, stripeSize)
+			j, err := sr.read((*buf)[:cap(*buf)])
 			j.buf = buf
 			size += int64(j.n)
+			eof := err == io.EOF || err == io.ErrUnexpectedEOF
+			if err != nil && !eof {
+				j.hashing.Wait()
+				free <- buf
+				return fmt.Errorf("read payload at %d: %w", size, err)
+			}
 			if j.n == 0 {
 				free <- buf
-			} else {
-				select {
-				case jobs <- j:
-				case <-ctx.Done():
-					j.hashing.Wait()
-					free <- buf
-					return context.Cause(ctx)
-				}
-			}
-			switch {
-			case err == io.EOF || err == io.ErrUnexpectedEOF:
 				return nil
-			case err != nil:
-				return fmt.Errorf("read payload at %d: %w", size, err)
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				j.hashing.Wait()
+				free <- buf
+				return context.Cause(ctx)
+			}
+			if eof {
+				return nil
 			}
 		}
 	}()
@@ -358,33 +431,21 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 	return m, size, nil
 }
 
-// writeStripe encodes the stripe j.buf holds, at the start of buf, and
-// writes its k+m shards in parallel. The data shards readStripe did not
-// start hashing are hashed, one goroutine each, while the parity is
-// encoded; parity ids are derived from the data ids when the scheme has a
-// key, else hashed too. All the goroutines are joined before it returns.
+// writeStripe writes the k+m shards of the stripe j.buf holds, coded and
+// at stride j.stride in buf, in parallel, once the data shards' ids are
+// computed. Parity ids are derived from the data ids when the scheme has
+// a key, else hashed too. All the goroutines are joined before it returns.
 func (s *Store) writeStripe(ctx context.Context, codec *Codec, scheme IDScheme, locs []Location, buf []byte, j stripeJob, index int) (*journalpb.Stripe, error) {
-	n := j.n
-	k, nShards, ss := codec.p.K, codec.p.N(), codec.ShardSize(n)
-	if n <= 0 || len(buf) < nShards*ss || len(j.ids) != nShards {
-		j.hashing.Wait()
+	n, nShards := j.n, codec.p.N()
+	k, ss := codec.p.K, codec.ShardSize(n)
+	hashes, ids := j.hashing, j.ids
+	hashes.Wait()
+	if n <= 0 || len(buf) < (nShards-1)*j.stride+ss || len(ids) != nShards {
 		return nil, fmt.Errorf("%w: stripe of %d bytes in a %d-byte buffer", ErrInvalid, n, len(buf))
 	}
-	hashes, ids, from := j.hashing, j.ids, j.hashed
-	if from > 0 && ss != j.ss {
-		// A short stripe laid out differently from a full one: the early
-		// hashes covered the wrong bytes.
-		hashes.Wait()
-		from = 0
-	}
-	clear(buf[n : k*ss]) // padding of the last data shard, before it is hashed
-	for i := from; i < k; i++ {
-		hashes.Go(func() { ids[i] = scheme.Of(buf[i*ss : (i+1)*ss]) })
-	}
-	shards, err := codec.encodeInPlace(buf, n)
-	hashes.Wait()
-	if err != nil {
-		return nil, err
+	shards := make([][]byte, nShards)
+	for i := range shards {
+		shards[i] = buf[i*j.stride : i*j.stride+ss : i*j.stride+ss]
 	}
 	if scheme.DerivesParity() {
 		copy(ids[k:], scheme.DeriveParityIDs(codec.p.M, ids[:k]))
@@ -476,12 +537,9 @@ func (s *Store) Read(ctx context.Context, m *journalpb.Manifest, off, n int64, w
 }
 
 func (s *Store) readStripe(ctx context.Context, codec *Codec, ref StripeRef, lo, hi int, w io.Writer) error {
-	ss := codec.ShardSize(ref.DataLen)
-	first, last := lo/ss, (hi-1)/ss
+	l := ref.Layout()
 	want := make([]bool, len(ref.IDs))
-	for j := first; j <= last; j++ {
-		want[j] = true
-	}
+	_ = l.walk(lo, hi, func(i, _, _ int) error { want[i] = true; return nil })
 	shards, err := s.gather(ctx, codec, ref, want, -1)
 	if err != nil {
 		return err
@@ -489,13 +547,12 @@ func (s *Store) readStripe(ctx context.Context, codec *Codec, ref StripeRef, lo,
 	if err := s.rebuildData(ctx, codec, ref, shards, want, -1); err != nil {
 		return err
 	}
-	for j := first; j <= last; j++ {
-		a, b := max(lo-j*ss, 0), min(hi-j*ss, ss)
-		if _, err := w.Write(shards[j][a:b]); err != nil {
+	return l.walk(lo, hi, func(i, off, n int) error {
+		if _, err := w.Write(shards[i][off : off+n]); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // gather fetches, in parallel, the wanted shards of a stripe and, if any of

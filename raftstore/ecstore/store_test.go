@@ -27,6 +27,7 @@ type site struct {
 	mem     *vfs.MemFS
 	cluster *ecstoretest.Cluster
 	pool    ecstore.PoolSpec
+	cell    int // the stores' CellSize
 }
 
 func newSite(t testing.TB, fsys vfs.FS, nodes, disks int, p ecstore.Profile, stripe int) *site {
@@ -44,13 +45,14 @@ func newSite(t testing.TB, fsys vfs.FS, nodes, disks int, p ecstore.Profile, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &site{mem: mem, cluster: c, pool: ecstore.PoolSpec{Name: "p", Profile: p, Disks: c.Locations(), StripeSize: stripe, IDKey: testIDKey}}
+	// Cells of 16 bytes deal the small stripes of the tests in many rows.
+	return &site{mem: mem, cluster: c, pool: ecstore.PoolSpec{Name: "p", Profile: p, Disks: c.Locations(), StripeSize: stripe, IDKey: testIDKey}, cell: 16}
 }
 
 func (s *site) store(t testing.TB, node string) *ecstore.Store {
 	t.Helper()
 	st, err := ecstore.New(ecstore.Config{
-		Node: node, Local: s.cluster.Disks(node), Transport: s.cluster,
+		Node: node, Local: s.cluster.Disks(node), Transport: s.cluster, CellSize: s.cell,
 		Logger: slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
@@ -97,7 +99,7 @@ func TestSHA256PoolsStayReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shards, ids, err := codec.Encode(data[:refs[0].DataLen])
+	shards, ids, err := codec.Encode(data[:refs[0].DataLen], refs[0].CellSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,14 +144,29 @@ func read(st *ecstore.Store, m *journalpb.Manifest, off, n int64) ([]byte, error
 }
 
 func TestStoreRoundTrip(t *testing.T) {
-	for _, stripe := range []int{1000, 1002} { // 1002: not a multiple of k, the last data shard is padded
-		t.Run(fmt.Sprint(stripe), func(t *testing.T) { testStoreRoundTrip(t, stripe) })
+	// 1002: not a multiple of k, the last data shard is padded; cells of
+	// 16 and 50 bytes deal 1000 and 1002 in rows, the last a short one or
+	// not; cells of 64 KiB (the default) deal 600001 in two rows and a
+	// short one, and the smaller stripes in one row.
+	for _, tc := range []struct{ stripe, cell int }{{1000, 16}, {1002, 16}, {1000, 50}, {1002, 0}, {600001, 0}} {
+		t.Run(fmt.Sprintf("stripe %d cell %d", tc.stripe, tc.cell), func(t *testing.T) { testStoreRoundTrip(t, tc.stripe, tc.cell) })
+	}
+	// Data shards hashed together as they are read, in groups of 2 and 3
+	// (4 data shards: two groups of two; a group of three and one alone),
+	// and one at a time, as on machines with other kernels than this one.
+	for _, ways := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("hashed %d at a time", ways), func(t *testing.T) {
+			ecstore.SetHashWays(t, ways)
+			testStoreRoundTrip(t, 1002, 16)
+			testStoreRoundTrip(t, 600001, 0)
+		})
 	}
 }
 
-func testStoreRoundTrip(t *testing.T, stripe int) {
+func testStoreRoundTrip(t *testing.T, stripe, cell int) {
 	rng := rand.New(rand.NewPCG(uint64(ecstore.Seed(t)), 3))
 	s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), stripe)
+	s.cell = cell
 	w, r := s.store(t, "n1"), s.store(t, "n2")
 	sizes := []int{0, 1, 3, 4, 5, stripe - 1, stripe, stripe + 1, 2*stripe - 1, 2 * stripe, 2*stripe + 1, 5*stripe + 17}
 	// Short last stripes after one or more whole data shards were read (and
@@ -613,5 +630,28 @@ func TestStoreWriteStreams(t *testing.T) {
 	}
 	if got, err := read(st, m, 0, int64(len(data))); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read: %v", err)
+	}
+}
+
+// TestStoreReadsManifestsWithoutCells: manifests written before stripes
+// were dealt in rows (cell_size 0) hold one contiguous range per data
+// shard, which is what cells as large as the shards give.
+func TestStoreReadsManifestsWithoutCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(uint64(ecstore.Seed(t)), 31))
+	s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), 1002)
+	s.cell = ecstore.MaxStripeSize
+	st := s.store(t, "n1")
+	for _, size := range []int{1, 5, 1002, 2500} {
+		data := randBytes(rng, size)
+		m := write(t, st, s.pool, fmt.Sprint("old", size), data)
+		m.CellSize = 0
+		if got, err := read(st, m, 0, int64(size)); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("size %d as a manifest without cells: read %d bytes, %v", size, len(got), err)
+		}
+		if size > 300 {
+			if got, err := read(st, m, 300, 2); err != nil || !bytes.Equal(got, data[300:302]) {
+				t.Fatalf("size %d: read [300,+2): %v", size, err)
+			}
+		}
 	}
 }
