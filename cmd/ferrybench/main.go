@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -360,7 +361,7 @@ func benchEC(w io.Writer, rounds int) error {
 		conc int // workers running op at once
 		base int // the row this one is compared with
 		op   func(worker int) error
-		took time.Duration
+		took []time.Duration // per round
 	}{
 		{name: "raw reedsolomon encode (Split + Encode of an in-memory slice)", conc: 1, op: encode(inMemory)},
 		{name: "raw encode of a streamed body (ReadFull into a buffer, Split, Encode)", conc: 1, op: encode(streamed)},
@@ -397,17 +398,33 @@ func benchEC(w io.Writer, rounds int) error {
 			if err := errors.Join(errs...); err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}
-			r.took += time.Since(t0)
+			r.took = append(r.took, time.Since(t0))
 		}
 	}
-	rate := func(d time.Duration) float64 { return float64(size*iters*rounds) / d.Seconds() / (1 << 20) }
-	fmt.Fprintf(w, "%d rounds of %d objects per row, rows in turn\n\n", rounds, iters)
-	fmt.Fprintln(w, "| 4 MiB objects, 4+2, disk time excluded | at once | MiB/s | vs raw encode at as many at once |")
-	fmt.Fprintln(w, "|---|---|---|---|")
+	rate := func(d time.Duration) float64 { return float64(size*iters) / d.Seconds() / (1 << 20) }
+	fmt.Fprintf(w, "%d rounds of %d objects per row, rows in turn; the median round, and the spread of the rounds' ratios\n\n", rounds, iters)
+	fmt.Fprintln(w, "| 4 MiB objects, 4+2, disk time excluded | at once | MiB/s | vs raw encode at as many at once | rounds' ratios |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %d | %.0f | %.2f |\n", r.name, r.conc, rate(r.took), rate(r.took)/rate(rows[r.base].took))
+		base := rows[r.base].took
+		ratios := make([]float64, rounds)
+		for i := range ratios {
+			ratios[i] = base[i].Seconds() / r.took[i].Seconds()
+		}
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.2f | %.2f – %.2f |\n", r.name, r.conc, rate(median(r.took)), median(ratios), slices.Min(ratios), slices.Max(ratios))
 	}
 	return nil
+}
+
+// median returns the median of xs (the mean of the middle two for an
+// even count); xs is not changed.
+func median[T time.Duration | float64](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // memTransport keeps shards in a map (one copy per put); down makes

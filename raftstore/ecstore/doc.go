@@ -114,18 +114,23 @@
 //
 // # Goroutines
 //
-// The package runs no background goroutines and has nothing to Close.
-// Write runs one writer goroutine for the call (writing stripes in order
-// while the caller's goroutine reads, deals and encodes the next stripe,
-// and computes the MD5) and, per stripe, one goroutine per group of data
-// shards hashing their rows as they are read: four shards to a group on a
-// machine with AVX-512, two with AVX2 (internal/highway), one for SHA-256
-// ids. The stripe job owns them: whoever holds the job waits for them
-// before its buffer is reused. Then one goroutine per shard for its Put.
-// Read, Scrub and repair fetch the shards of a stripe with one goroutine
-// per shard. Every one of them is joined before the
-// call that started it returns, also on error or cancellation; the tests
-// end with a check that none is left.
+// The package has nothing to Close. Write runs one writer goroutine for
+// the call (writing stripes in order while the caller's goroutine reads,
+// deals and encodes the next stripe, and computes the MD5), then one
+// goroutine per shard for its Put. The data shards of a stripe are hashed
+// row by row as they are read, in groups of four shards on a machine with
+// AVX-512, two with AVX2 (internal/highway), one for SHA-256 ids: each
+// group by the reading goroutine itself or by one of the package's
+// hashing workers, if one takes the group first. The workers, at most one
+// fewer than GOMAXPROCS, are shared by every Store of the process: one
+// starts when a stripe offers its groups and too few are free, and it ends
+// when it has found no group for 200 µs. A worker only ever holds the
+// group it follows, and the stripe job waits for its groups before its
+// buffer is reused. Read, Scrub and repair fetch the shards of a stripe
+// with one goroutine per shard. Every goroutine but the workers is joined
+// before the call that started it returns, also on error or cancellation;
+// the tests end by waiting for the workers and checking that no goroutine
+// is left.
 //
 // # Example
 //

@@ -1,6 +1,9 @@
 package ecstore
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // Seed is testSeed for the external tests.
 func Seed(t testing.TB) int64 { return testSeed(t) }
@@ -16,3 +19,27 @@ func SetHashWays(t testing.TB, n int) {
 	hashWays = func() int { return n }
 	t.Cleanup(func() { hashWays = old })
 }
+
+// SetLanes sets how many hashing workers may run, how long one waits for
+// a row and how long for a group, until t ends. Tests that call it must
+// not run in parallel.
+func SetLanes(t testing.TB, count int, rowWait, idle time.Duration) {
+	lanes.wg.Wait() // no worker reads the settings
+	oldCount, oldWait, oldIdle := laneCount, laneRowWait, laneIdle
+	laneCount = func() int { return count }
+	laneRowWait, laneIdle = rowWait, idle
+	t.Cleanup(func() {
+		lanes.wg.Wait()
+		laneCount, laneRowWait, laneIdle = oldCount, oldWait, oldIdle
+	})
+}
+
+// LanesBusy returns how many stripes' groups hashing workers follow now.
+func LanesBusy() int {
+	lanes.mu.Lock()
+	defer lanes.mu.Unlock()
+	return lanes.busy
+}
+
+// WaitLanes waits until no hashing worker runs.
+func WaitLanes() { lanes.wg.Wait() }

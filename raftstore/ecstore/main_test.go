@@ -24,6 +24,7 @@ func testSeed(t testing.TB) int64 {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	lanes.wg.Wait() // the hashing workers end once idle
 	if code == 0 {
 		if leaked := leakedGoroutines(); leaked != "" {
 			fmt.Fprintf(os.Stderr, "goroutines leaked by ecstore:\n%s\n", leaked)
@@ -35,8 +36,9 @@ func TestMain(m *testing.M) {
 
 // leakedGoroutines returns the stacks of goroutines still running ecstore
 // code. Every goroutine the package starts is joined before the call that
-// started it returns, so there should be none; the few retries only let
-// the runtime finish tearing down goroutines that already returned.
+// started it returns, but for the hashing workers, which end once idle and
+// which TestMain waits for; so there should be none. The few retries only
+// let the runtime finish tearing down goroutines that already returned.
 func leakedGoroutines() string {
 	var leaked []string
 	for range 100 {

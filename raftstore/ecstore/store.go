@@ -209,8 +209,9 @@ func (s *Store) Write(ctx context.Context, pool PoolSpec, placementKey []byte, r
 
 // stripeJob is one stripe read into buf, on its way to the writer: its
 // data shards, at stride in buf, are dealt and its parity encoded; the
-// data shards' ids are being computed by goroutines hashing tracks. The
-// job owns them: whoever holds it waits on hashing before buf is reused.
+// data shards' ids are being computed (shardHashing), and hashing is done
+// once they are written, or abandoned, and nothing reads buf any more.
+// Whoever holds the job waits on hashing before buf is reused.
 type stripeJob struct {
 	buf     *[]byte
 	n       int
@@ -221,8 +222,8 @@ type stripeJob struct {
 
 // stripeReader fills stripe buffers from a payload: it deals each
 // stripe's bytes to the data shards in rows of cells as it reads them, and
-// encodes and hands to the hashing goroutines each row as soon as it is
-// whole.
+// encodes and hashes, or hands to a hashing worker, each row as soon as
+// it is whole.
 type stripeReader struct {
 	r          io.Reader
 	codec      *Codec
@@ -249,9 +250,12 @@ func (sr *stripeReader) read(buf []byte) (stripeJob, error) {
 		}
 		return rowShards
 	}
-	h := startHashing(sr.scheme, buf, k, stride, j.ids, j.hashing)
-	h.start()
-	defer h.close()
+	var h *shardHashing // from the first byte read
+	defer func() {
+		if h != nil {
+			h.abort() // unless finished
+		}
+	}()
 
 	// Read the stripe as if it were full, row after row. done is how far
 	// every data shard holds whole rows, encoded and being hashed.
@@ -264,6 +268,9 @@ func (sr *stripeReader) read(buf []byte) (stripeJob, error) {
 		var got int
 		got, err = io.ReadFull(sr.r, buf[i*stride+off:i*stride+off+run])
 		j.n += got
+		if h == nil && got > 0 {
+			h = startHashing(sr.scheme, buf, k, stride, j.ids, j.hashing)
+		}
 		if got == run && i == k-1 && off+run == rowEnd && rowEnd <= fullRows {
 			if e := sr.codec.encodeRows(row(done, rowEnd)); e != nil {
 				return j, e
