@@ -43,7 +43,8 @@ import (
 func main() {
 	only := flag.String("only", "propose,ec,memory", "comma-separated sections to run")
 	duration := flag.Duration("duration", 5*time.Second, "measurement time per propose configuration and round")
-	rounds := flag.Int("rounds", 3, "propose: rounds per configuration (bare raft and ferry alternate); ec: rounds of every row in turn")
+	rounds := flag.Int("rounds", 3, "propose: rounds per configuration (bare raft and ferry alternate)")
+	ecRounds := flag.Int("ec-rounds", 20, "ec: rounds of every row in turn (100 objects a row and round; the report gives the median round)")
 	sizes := flag.String("sizes", "128,4096", "propose: event payload sizes in bytes")
 	writers := flag.String("writers", "1,16,64", "propose: concurrent writer counts")
 	preload := flag.Int("preload", 0, "propose: 128-byte entries written to each fresh cluster before it is measured (a loaded site)")
@@ -62,6 +63,9 @@ func main() {
 	}
 	if err == nil && po.rounds < 1 {
 		err = fmt.Errorf("-rounds %d: want at least 1", po.rounds)
+	}
+	if err == nil && *ecRounds < 1 {
+		err = fmt.Errorf("-ec-rounds %d: want at least 1", *ecRounds)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ferrybench:", err)
@@ -103,7 +107,7 @@ func main() {
 		}
 	}
 	run("propose", func(w io.Writer) error { return benchPropose(w, po) })
-	run("ec", func(w io.Writer) error { return benchEC(w, *rounds) })
+	run("ec", func(w io.Writer) error { return benchEC(w, *ecRounds) })
 	run("memory", func(w io.Writer) error { return benchMemory(w, *ferryd, *objects) })
 	if *out != "" {
 		if err := os.WriteFile(*out, report.Bytes(), 0o644); err != nil {
@@ -232,8 +236,10 @@ func intList(s string) ([]int, error) {
 // excluded (shards go to an in-process transport that drops or keeps
 // them). Every measurement runs in each of rounds rounds, in turn, so
 // that the machine's drift (the raw encode's speed moves by half between
-// runs with the heap's state) lands on all of them; the figures are over
-// all rounds.
+// runs with the heap's state) lands on all of them. A round's ratio
+// compares two rows of the same round; the report gives the median round
+// of each row, the median of its ratios and their spread, so that a round
+// the VM stalled in shows in the spread instead of moving the figure.
 func benchEC(w io.Writer, rounds int) error {
 	const size = 4 << 20
 	const iters = 100 // per measurement and round

@@ -125,25 +125,28 @@ func BenchmarkEncodeRawSplit(b *testing.B) {
 // BenchmarkStoreWrite writes a 4 MiB object (one 4 MiB stripe, 4+2) with
 // disk time excluded: "discard" drops the shards, "mem" copies them into
 // a map; ids are keyed HighwayHash-256 (new pools) or SHA-256 (pools
-// without an id key).
+// without an id key). The 32 MiB object is eight stripes, whose shard
+// copies overlap with the reading of the next stripe.
 func BenchmarkStoreWrite(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		tr   func() ecstore.Transport
-		key  []byte
+		name    string
+		tr      func() ecstore.Transport
+		key     []byte
+		stripes int
 	}{
-		{"discard/highwayhash", func() ecstore.Transport { return discardTransport{} }, testIDKey},
-		{"discard/sha256", func() ecstore.Transport { return discardTransport{} }, nil},
-		{"mem/highwayhash", func() ecstore.Transport { return newMemTransport() }, testIDKey},
+		{"discard/highwayhash", func() ecstore.Transport { return discardTransport{} }, testIDKey, 1},
+		{"discard/sha256", func() ecstore.Transport { return discardTransport{} }, nil, 1},
+		{"mem/highwayhash", func() ecstore.Transport { return newMemTransport() }, testIDKey, 1},
+		{"mem/highwayhash/32MiB", func() ecstore.Transport { return newMemTransport() }, testIDKey, 8},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			st, err := ecstore.New(ecstore.Config{Transport: tc.tr()})
 			if err != nil {
 				b.Fatal(err)
 			}
-			data, pool := benchData(), benchPool()
+			data, pool := bytes.Repeat(benchData(), tc.stripes), benchPool()
 			pool.IDKey = tc.key
-			b.SetBytes(benchSize)
+			b.SetBytes(int64(len(data)))
 			for b.Loop() {
 				if _, _, err := st.Write(context.Background(), pool, []byte("k"), bytes.NewReader(data)); err != nil {
 					b.Fatal(err)

@@ -117,20 +117,21 @@
 // The package has nothing to Close. Write runs one writer goroutine for
 // the call (writing stripes in order while the caller's goroutine reads,
 // deals and encodes the next stripe, and computes the MD5), then one
-// goroutine per shard for its Put. The data shards of a stripe are hashed
-// row by row as they are read, in groups of four shards on a machine with
-// AVX-512, two with AVX2 (internal/highway), one for SHA-256 ids: each
-// group by the reading goroutine itself or by one of the package's
-// hashing workers, if one takes the group first. The workers, at most one
-// fewer than GOMAXPROCS, are shared by every Store of the process: one
-// starts when a stripe offers its groups and too few are free, and it ends
-// when it has found no group for 200 µs. A worker only ever holds the
-// group it follows, and the stripe job waits for its groups before its
-// buffer is reused. Read, Scrub and repair fetch the shards of a stripe
-// with one goroutine per shard. Every goroutine but the workers is joined
-// before the call that started it returns, also on error or cancellation;
-// the tests end by waiting for the workers and checking that no goroutine
-// is left.
+// goroutine per shard for its Put. The shards of a stripe (the data
+// shards; all of them for SHA-256 ids) are hashed row by row as they are
+// read, in groups of four shards on a machine with AVX-512, two with AVX2
+// (internal/highway), one for SHA-256 ids: each row by one of the
+// package's hashing workers or, when they fall behind or none runs, by
+// the reading goroutine itself. The workers, at most one fewer than
+// GOMAXPROCS, are shared by every Store of the process: one starts when a
+// stripe offers its groups and fewer run, and it ends when it has found no
+// row to hash for 200 µs. A worker holds a group only while it hashes a
+// row of it, and the stripe job waits for its groups before its buffer is
+// reused. Read, Scrub and repair fetch the shards of a stripe with one
+// goroutine per shard. Every goroutine but the workers is joined before
+// the call that started it returns, also on error or cancellation; the
+// tests end by waiting for the workers and checking that no goroutine is
+// left.
 //
 // # Example
 //

@@ -20,25 +20,37 @@ func SetHashWays(t testing.TB, n int) {
 	t.Cleanup(func() { hashWays = old })
 }
 
-// SetLanes sets how many hashing workers may run, how long one waits for
-// a row and how long for a group, until t ends. Tests that call it must
-// not run in parallel.
-func SetLanes(t testing.TB, count int, rowWait, idle time.Duration) {
-	lanes.wg.Wait() // no worker reads the settings
-	oldCount, oldWait, oldIdle := laneCount, laneRowWait, laneIdle
+// SetLanes sets how many hashing workers may run and how long one waits
+// for a row to hash, until t ends; then the workers end at once. Tests
+// that call it must not run in parallel.
+func SetLanes(t testing.TB, count int, idle time.Duration) {
+	lanes.wg.Wait() // no worker reads laneCount
+	oldCount, oldIdle := laneCount, laneIdle.Load()
 	laneCount = func() int { return count }
-	laneRowWait, laneIdle = rowWait, idle
+	laneIdle.Store(int64(idle))
 	t.Cleanup(func() {
+		laneIdle.Store(0)
 		lanes.wg.Wait()
-		laneCount, laneRowWait, laneIdle = oldCount, oldWait, oldIdle
+		laneCount = oldCount
+		laneIdle.Store(oldIdle)
 	})
 }
 
-// LanesBusy returns how many stripes' groups hashing workers follow now.
-func LanesBusy() int {
+// LanesCaughtUp reports whether stripes are offered to the hashing workers
+// and every row filled is hashed.
+func LanesCaughtUp() bool {
 	lanes.mu.Lock()
 	defer lanes.mu.Unlock()
-	return lanes.busy
+	some := false
+	for _, f := range lanes.groups {
+		if f.state.Load() != groupDone {
+			some = true
+			if f.hashed.Load() < f.to.Load() {
+				return false
+			}
+		}
+	}
+	return some
 }
 
 // WaitLanes waits until no hashing worker runs.

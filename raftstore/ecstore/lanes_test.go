@@ -24,18 +24,33 @@ func TestStoreHashingLanes(t *testing.T) {
 	}
 	t.Run("no workers", func(t *testing.T) {
 		// One processor: the reader hashes every row itself.
-		ecstore.SetLanes(t, 0, time.Minute, time.Minute)
+		ecstore.SetLanes(t, 0, time.Minute)
 		roundTrips(t)
 	})
 	t.Run("workers give groups back at once", func(t *testing.T) {
-		// Workers that leave a group as soon as no new row is there, and
-		// end as soon as no group is: groups pass between reader and
-		// workers all the time, and workers start and end all the time.
-		ecstore.SetLanes(t, 3, 0, 0)
+		// Workers that end as soon as they find no row to hash: groups
+		// pass between reader and workers all the time, and workers start
+		// and end all the time.
+		ecstore.SetLanes(t, 3, 0)
 		roundTrips(t)
 	})
+	t.Run("SHA-256 ids, parity shards hashed too", func(t *testing.T) {
+		ecstore.SetLanes(t, 3, 0)
+		s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), 20011)
+		s.pool.IDKey = nil
+		s.cell = 1024
+		st := s.store(t, "n1")
+		rng := rand.New(rand.NewPCG(uint64(ecstore.Seed(t)), 47))
+		for _, size := range []int{1, 4097, 20011, 20012, 3*20011 + 5} {
+			data := randBytes(rng, size)
+			m := write(t, st, s.pool, fmt.Sprint("sha", size), data)
+			if got, err := read(st, m, 0, int64(size)); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("size %d: read %d bytes, %v", size, len(got), err)
+			}
+		}
+	})
 	t.Run("concurrent writes share the workers", func(t *testing.T) {
-		ecstore.SetLanes(t, 2, 0, time.Millisecond)
+		ecstore.SetLanes(t, 2, time.Millisecond)
 		ecstore.SetHashWays(t, 1) // four groups a stripe: more than workers
 		s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), 4096)
 		st := s.store(t, "n1")
@@ -65,15 +80,15 @@ func TestStoreHashingLanes(t *testing.T) {
 	})
 }
 
-// TestStoreHashingWorkerTakesOver: a worker takes a stripe's hashing over
-// while its reader waits for the payload, holds it while the reader is
-// still, and hashes the rows that come after; a reader failing meanwhile
-// fails the write without waiting for the worker.
+// TestStoreHashingWorkerTakesOver: a worker hashes the rows of a stripe
+// while its reader waits for the payload (the reader only hashes rows the
+// workers left behind, never the latest), and the rows that come after;
+// a reader failing meanwhile fails the write without waiting for anyone.
 func TestStoreHashingWorkerTakesOver(t *testing.T) {
 	const stripe = 64 << 10 // 4 rows of 4 KiB cells
 	for _, fail := range []bool{false, true} {
 		t.Run(fmt.Sprintf("reader fails %v", fail), func(t *testing.T) {
-			ecstore.SetLanes(t, 1, time.Minute, time.Millisecond)
+			ecstore.SetLanes(t, 1, time.Minute)
 			s := newSite(t, nil, 3, 2, ecstore.DefaultProfile(), stripe)
 			s.cell = 4 << 10
 			st := s.store(t, "n1")
@@ -90,20 +105,20 @@ func TestStoreHashingWorkerTakesOver(t *testing.T) {
 				done <- err
 			}()
 			<-gate.stalled // halfway through the second stripe
-			waitUntil(t, "a worker follows the stripe", func() bool { return ecstore.LanesBusy() == 1 })
+			waitUntil(t, "a worker to hash the rows read", ecstore.LanesCaughtUp)
 			if fail {
 				gate.resume <- boom
 				if err := <-done; !errors.Is(err, boom) {
 					t.Fatalf("write: %v, want the reader's error", err)
 				}
-				return
-			}
-			gate.resume <- nil
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(written, data) {
-				t.Fatal("read back other bytes")
+			} else {
+				gate.resume <- nil
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(written, data) {
+					t.Fatal("read back other bytes")
+				}
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 
 	"github.com/ferrydr/ferry/journal/journalpb"
@@ -269,7 +270,7 @@ func (sr *stripeReader) read(buf []byte) (stripeJob, error) {
 		got, err = io.ReadFull(sr.r, buf[i*stride+off:i*stride+off+run])
 		j.n += got
 		if h == nil && got > 0 {
-			h = startHashing(sr.scheme, buf, k, stride, j.ids, j.hashing)
+			h = startHashing(sr.scheme, buf, k, n, stride, j.ids, j.hashing)
 		}
 		if got == run && i == k-1 && off+run == rowEnd && rowEnd <= fullRows {
 			if e := sr.codec.encodeRows(row(done, rowEnd)); e != nil {
@@ -417,6 +418,10 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 			}
 			select {
 			case jobs <- j:
+				// The writer is now runnable, queued for this processor.
+				// Yield once: a hashing worker spinning on the other one
+				// would not take it over, as an idle processor would.
+				runtime.Gosched()
 			case <-ctx.Done():
 				j.hashing.Wait()
 				free <- buf
@@ -439,14 +444,15 @@ func (s *Store) write(ctx context.Context, pool PoolSpec, key []byte, r io.Reade
 }
 
 // writeStripe writes the k+m shards of the stripe j.buf holds, coded and
-// at stride j.stride in buf, in parallel, once the data shards' ids are
+// at stride j.stride in buf, in parallel, once the shards' ids are
 // computed. Parity ids are derived from the data ids when the scheme has
-// a key, else hashed too. All the goroutines are joined before it returns.
+// a key, else they were hashed with them (shardHashing). All the
+// goroutines are joined before it returns.
 func (s *Store) writeStripe(ctx context.Context, codec *Codec, scheme IDScheme, locs []Location, buf []byte, j stripeJob, index int) (*journalpb.Stripe, error) {
 	n, nShards := j.n, codec.p.N()
 	k, ss := codec.p.K, codec.ShardSize(n)
-	hashes, ids := j.hashing, j.ids
-	hashes.Wait()
+	ids := j.ids
+	j.hashing.Wait()
 	if n <= 0 || len(buf) < (nShards-1)*j.stride+ss || len(ids) != nShards {
 		return nil, fmt.Errorf("%w: stripe of %d bytes in a %d-byte buffer", ErrInvalid, n, len(buf))
 	}
@@ -456,12 +462,7 @@ func (s *Store) writeStripe(ctx context.Context, codec *Codec, scheme IDScheme, 
 	}
 	if scheme.DerivesParity() {
 		copy(ids[k:], scheme.DeriveParityIDs(codec.p.M, ids[:k]))
-	} else {
-		for i := k; i < nShards; i++ {
-			hashes.Go(func() { ids[i] = scheme.Of(shards[i]) })
-		}
-		hashes.Wait()
-	}
+	} // else the parity shards were hashed with the data shards
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, nShards)
